@@ -1,4 +1,4 @@
-import { Anchor, Badge, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Badge, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import type { Workspace } from '../../../../../shared/ipc/contract';
 import { useChainStore } from '../../../store/chain';
 
@@ -71,10 +71,7 @@ export function NetworkOverview({ workspace }: { workspace: Workspace }) {
           <Title order={4}>Contracts</Title>
           {appInfo?.network.deploymentFile && (
             <Text size="xs" c="dimmed">
-              from{' '}
-              <Anchor component="span" size="xs">
-                {appInfo.network.deploymentFile}
-              </Anchor>
+              from <Code>{appInfo.network.deploymentFile}</Code>
             </Text>
           )}
         </Group>
