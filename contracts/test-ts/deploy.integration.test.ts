@@ -29,14 +29,14 @@ import {
   revertDataOf,
 } from '../../shared/contracts';
 import { type DeployedContracts, deployContracts } from '../script/deploy';
-import { type ThrowawayAnvil, startAnvil } from '../tools/anvil.mjs';
+import { startAnvil, type Anvil } from '../../services/devnet/anvil';
 
 const FEE = parseUnits('2', 18);
 const PURPOSE = id('cos.purpose:DUO:0000006 HMB; cardiometabolic GWAS');
 const TERMS = id('cos.terms:v1 key switching allowed');
 const CH = '0x4348';
 
-let anvil: ThrowawayAnvil;
+let anvil: Anvil;
 let provider: JsonRpcProvider;
 let addresses: DeployedContracts;
 const log: string[] = [];

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { JsonRpcProvider, id, parseUnits } from 'ethers';
 import { tsImport } from 'tsx/esm/api';
-import { startAnvil } from './anvil.mjs';
+import { startAnvil } from '../../services/devnet/anvil.ts';
 import { repoRoot } from './forge.mjs';
 
 const TARGETS = {
