@@ -8,21 +8,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { EventBus } from '../main/events/bus';
 import type { Router } from '../main/ipc/router';
+import { rendererContentTypes, rendererCsp, resolveRendererFile } from '../main/renderer-assets/policy';
 
 export const HOST_PROTOCOL = 'cos.v1';
 export const TOKEN_PROTOCOL_PREFIX = 'cos-token.';
 const MAX_MESSAGE_BYTES = 1 << 20;
-
-const contentTypes: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-};
 
 const requestMessage = z.object({
   id: z.number().int().nonnegative(),
@@ -49,19 +39,7 @@ export interface BrowserHost {
 }
 
 export function contentSecurityPolicy(port: number): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    // Mantine writes its theme variables into a <style> element.
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    `connect-src ws://127.0.0.1:${port}`,
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return rendererCsp(`ws://127.0.0.1:${port}`);
 }
 
 function tokenFromProtocols(header: string | undefined): string | null {
@@ -110,31 +88,24 @@ export async function startBrowserHost(options: HostOptions): Promise<BrowserHos
   });
 
   async function serveStatic(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    let pathname: string;
-    try {
-      pathname = decodeURIComponent(new URL(req.url ?? '/', origin()).pathname);
-    } catch {
-      res.writeHead(400).end();
+    const resolved = resolveRendererFile(rendererRoot, new URL(req.url ?? '/', origin()).pathname);
+    if ('status' in resolved) {
+      res.writeHead(resolved.status).end();
       return;
     }
-    const relative = pathname === '/' ? 'index.html' : pathname.replace(/^\/+/, '');
-    const file = path.resolve(rendererRoot, relative);
-    if (!file.startsWith(rendererRoot + path.sep)) {
-      res.writeHead(403).end();
-      return;
-    }
+    const { file } = resolved;
     try {
       const info = await stat(file);
       if (!info.isFile()) throw new Error('not a file');
       res.writeHead(200, {
-        'content-type': contentTypes[path.extname(file)] ?? 'application/octet-stream',
+        'content-type': rendererContentTypes[path.extname(file)] ?? 'application/octet-stream',
         'content-length': info.size,
         'content-security-policy': contentSecurityPolicy(port),
         'x-content-type-options': 'nosniff',
         'x-frame-options': 'DENY',
         'referrer-policy': 'no-referrer',
         'cross-origin-opener-policy': 'same-origin',
-        'cache-control': relative === 'index.html' ? 'no-store' : 'max-age=3600',
+        'cache-control': path.basename(file) === 'index.html' ? 'no-store' : 'max-age=3600',
       });
       if (req.method === 'HEAD') res.end();
       else createReadStream(file).pipe(res);

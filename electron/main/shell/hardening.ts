@@ -1,21 +1,10 @@
 import type { BrowserWindow, Session, WebPreferences } from 'electron';
+import { rendererCsp } from '../renderer-assets/policy';
 
 /** The only origin the renderer is ever loaded from. */
 export const RENDERER_ORIGIN = 'app://renderer';
 
-export const rendererCsp = [
-  "default-src 'self'",
-  "script-src 'self'",
-  // Mantine writes its theme variables into a <style> element.
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const appCsp = rendererCsp("'self'");
 
 export function secureWebPreferences(preload: string): WebPreferences {
   return {

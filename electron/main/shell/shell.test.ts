@@ -8,7 +8,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { channelNames, EVENT_PREFIX, IPC_PREFIX } from '../../../shared/ipc/names';
 import { EventBus } from '../events/bus';
 import { createRouter, type Router } from '../ipc/router';
-import { hardenSession, hardenWindow, isRendererUrl, rendererCsp, secureWebPreferences } from './hardening';
+import { hardenSession, hardenWindow, isRendererUrl, appCsp, secureWebPreferences } from './hardening';
 import { bridgeIpc } from './ipc-bridge';
 
 class FakeWebContents extends EventEmitter {
@@ -82,9 +82,9 @@ describe('window hardening', () => {
   });
 
   it('ships a CSP without inline or remote scripts', () => {
-    expect(rendererCsp).toContain("script-src 'self'");
-    expect(rendererCsp).toContain("object-src 'none'");
-    expect(rendererCsp).not.toMatch(/script-src[^;]*unsafe/);
+    expect(appCsp).toContain("script-src 'self'");
+    expect(appCsp).toContain("object-src 'none'");
+    expect(appCsp).not.toMatch(/script-src[^;]*unsafe/);
   });
 });
 
