@@ -8,6 +8,11 @@ export const testDeps = [
   { command: 'dbus-run-session', package: 'dbus-daemon', why: 'a private D-Bus session for keychain tests' },
   { command: 'gnome-keyring-daemon', package: 'gnome-keyring', why: 'a real Secret Service keychain for tests' },
   { command: 'Xvfb', package: 'xvfb', why: 'a display for Electron specs where the runtime exists' },
+  {
+    command: 'plink1.9',
+    package: 'plink1.9',
+    why: 'PLINK 1.9 is the reference the GWAS statistics are tested against',
+  },
 ];
 
 export function hasCommand(command) {
