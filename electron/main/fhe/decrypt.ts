@@ -1,6 +1,8 @@
 import type { Context } from 'node-seal/implementation/context';
 import type { SEALLibrary } from 'node-seal/implementation/seal';
 import type { SecretKey } from 'node-seal/implementation/secret-key';
+import type { DecryptedLogregScores } from '../../../shared/algorithms/interpret';
+import { parseLogregResult } from '../../../shared/algorithms/numeric';
 import { parseGenotypeCountsResult, parseNumericSumsResult } from '../../../shared/fhe/aggregate';
 import { FheError } from '../../../shared/fhe/errors';
 import { parseSecretKeyBundle, secretKeyFor } from '../../../shared/fhe/key-bundles';
@@ -106,4 +108,64 @@ export function decryptNumericSums(
     }
   });
   return { sums, excludedSamples };
+}
+
+/**
+ * Decrypts a logistic-regression result: per sample the linear predictor η, NaN where the sample was
+ * excluded or misses one of the model's columns (its presence count is below the number of columns).
+ */
+export function decryptLogregScores(
+  seal: SEALLibrary,
+  secretKeys: Uint8Array,
+  layout: NumericLayout,
+  resultBytes: Uint8Array,
+): DecryptedLogregScores {
+  const result = parseLogregResult(resultBytes, layout);
+  const excluded = new Set(result.excludedSamples);
+  const linearPredictors = new Float64Array(layout.sampleCount);
+  withSecretKey(seal, secretKeys, layout.parameterSetId, (context, secretKey) => {
+    const decryptor = seal.Decryptor(context, secretKey);
+    const encoder = seal.CKKSEncoder(context);
+    const ciphertext = seal.CipherText();
+    const decode = (bytes: Uint8Array, what: string) => {
+      loadCiphertext(seal, context, bytes, what, 'BAD_RESULT', ciphertext, 'any');
+      const plaintext = decryptor.decrypt(ciphertext)!;
+      const slots = encoder.decode(plaintext);
+      plaintext.delete();
+      return slots;
+    };
+    try {
+      const slots = layout.slotsPerCiphertext;
+      for (let ct = 0; ct < layout.ciphertextsPerPlane; ct += 1) {
+        const scores = decode(result.scores[ct]!, `Score ciphertext ${ct}`);
+        const presence = decode(result.presence[ct]!, `Presence ciphertext ${ct}`);
+        for (let slot = 0; slot < slots; slot += 1) {
+          const sample = ct * slots + slot;
+          const present = presence[slot]!;
+          const count = Math.round(present);
+          if (Math.abs(present - count) > 1e-3 || count < 0 || count > result.columns.length) {
+            throw new FheError('BAD_RESULT', `Slot ${slot} of presence ciphertext ${ct} is not a column count`);
+          }
+          if (sample >= layout.sampleCount || excluded.has(sample)) {
+            if (count !== 0) throw new FheError('BAD_RESULT', `Slot ${slot} of ciphertext ${ct} should be empty`);
+            continue;
+          }
+          const eta = scores[slot]!;
+          if (!Number.isFinite(eta)) throw new FheError('BAD_RESULT', `Sample ${sample} has no finite score`);
+          linearPredictors[sample] = count === result.columns.length ? eta : Number.NaN;
+        }
+      }
+      for (const sample of excluded) linearPredictors[sample] = Number.NaN;
+    } finally {
+      ciphertext.delete();
+      encoder.delete();
+      decryptor.delete();
+    }
+  });
+  return {
+    paramsHash: result.paramsHash,
+    columns: result.columns,
+    excludedSamples: result.excludedSamples,
+    linearPredictors,
+  };
 }

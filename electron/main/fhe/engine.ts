@@ -171,6 +171,11 @@ export class FheEngine {
     return this.#call('decryptNumericSums', request);
   }
 
+  /** Per-sample linear predictors of a logistic-regression result (NaN where excluded or incomplete). */
+  decryptLogregScores(request: { secretKeys: Uint8Array; layout: NumericLayout; result: Uint8Array }) {
+    return this.#call('decryptLogregScores', request);
+  }
+
   /** Stops the worker; requests still running fail with WORKER_FAILED. */
   async close(): Promise<void> {
     const worker = this.#worker;

@@ -1,3 +1,4 @@
+import type { DecryptedLogregScores } from '../../../shared/algorithms/interpret';
 import type { FheErrorCode } from '../../../shared/fhe/errors';
 import type { KeyRequest } from '../../../shared/fhe/key-bundles';
 import type { GenotypeCounts, GenotypeLayout, NumericLayout, NumericSums } from '../../../shared/fhe/layout';
@@ -20,6 +21,10 @@ export interface FheCalls {
   decryptNumericSums: {
     request: { secretKeys: Uint8Array; layout: NumericLayout; result: Uint8Array };
     reply: { sums: NumericSums[]; excludedSamples: number[] };
+  };
+  decryptLogregScores: {
+    request: { secretKeys: Uint8Array; layout: NumericLayout; result: Uint8Array };
+    reply: DecryptedLogregScores;
   };
 }
 

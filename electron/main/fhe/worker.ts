@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { FheError } from '../../../shared/fhe/errors';
 import { loadSeal } from '../../../shared/fhe/seal';
 import { encryptDataset } from './dataset';
-import { decryptGenotypeCounts, decryptNumericSums } from './decrypt';
+import { decryptGenotypeCounts, decryptLogregScores, decryptNumericSums } from './decrypt';
 import { generateKeyBundles } from './keygen';
 import type { FheCalls, FheCallKind, FheReply, FheRequest } from './protocol';
 
@@ -43,6 +43,10 @@ async function run(
     }
     case 'decryptNumericSums':
       return { value: decryptNumericSums(seal, request.secretKeys, request.layout, request.result), transfer: [] };
+    case 'decryptLogregScores': {
+      const value = decryptLogregScores(seal, request.secretKeys, request.layout, request.result);
+      return { value, transfer: [value.linearPredictors.buffer as ArrayBuffer] };
+    }
   }
 }
 
