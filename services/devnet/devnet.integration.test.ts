@@ -2,10 +2,19 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Signer } from 'ethers';
+import { JsonRpcProvider, type Signer } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { parseDeployment } from '../../shared/deployment';
-import { startDevnet } from './devnet';
+import { deployContracts } from '../../contracts/script/deploy';
+import { type CosContractAddresses, connectCosContracts } from '../../shared/contracts';
+import { attestDevnetOrchestrator, startDevnet } from './devnet';
+import {
+  DEVNET_OPERATORS,
+  DEVNET_ORCHESTRATOR_REGION,
+  REGION_RENEW_BEFORE_SECONDS,
+  ensureRegionAttestation,
+  regionCode,
+} from './operators';
 
 // Init code that deploys a one-byte runtime (STOP): enough to test deployment bookkeeping on its own.
 const TINY_CONTRACT = '0x6001600c60003960016000f300';
@@ -60,5 +69,50 @@ describe('devnet', () => {
     writeFileSync(path.join(dataDir, 'devnet', 'deployment.json'), '{"network": 3}');
     await expect(startDevnet({ dataDir, deploy: deployTiny })).rejects.toThrow(/not a valid deployment file: network/);
     await expect.poll(() => anvilChildren()).toEqual([]);
+  });
+
+  it('attests the orchestrator account in its region, and renews the attestation only when it nears expiry', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cos-devnet-'));
+    const devnet = await startDevnet({
+      dataDir,
+      deploy: async (signer) => {
+        const contracts = await deployContracts(signer, {
+          devRoles: {
+            gateway: DEVNET_OPERATORS.gateway,
+            orchestrator: DEVNET_OPERATORS.orchestrator,
+            regionOracle: await signer.getAddress(),
+          },
+        });
+        return { ...contracts } as Record<string, string>;
+      },
+    });
+    const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, cacheTimeout: -1 });
+    try {
+      const contracts = devnet.deployment.contracts as CosContractAddresses;
+      const identity = connectCosContracts(contracts, provider).IdentitySBT;
+      const sbtId = await identity.sbtOf(DEVNET_OPERATORS.orchestrator);
+      const ch = regionCode(DEVNET_ORCHESTRATOR_REGION);
+      expect(ch).toBe('0x4348');
+      expect(await identity.isInRegion(sbtId, ch)).toBe(false);
+
+      // An attestation about to expire (inside the renewal window) ...
+      const oracle = await provider.getSigner(0);
+      const short = REGION_RENEW_BEFORE_SECONDS / 2;
+      const options = { provider, contracts, chainId: devnet.chainId, oracle, account: DEVNET_OPERATORS.orchestrator };
+      expect(await ensureRegionAttestation({ ...options, alpha2: 'CH', validitySeconds: short })).toBe(true);
+      expect(await identity.isInRegion(sbtId, ch)).toBe(true);
+      const [, , shortUntil] = await identity.identityOf(sbtId);
+      // ... is renewed on the next start, then left alone.
+      await provider.send('evm_increaseTime', [2]);
+      expect(await attestDevnetOrchestrator(devnet)).toBe(true);
+      const [, code, until] = await identity.identityOf(sbtId);
+      expect(code).toBe(ch);
+      expect(until).toBeGreaterThan(shortUntil);
+      expect(await attestDevnetOrchestrator(devnet)).toBe(false);
+      await expect(ensureRegionAttestation({ ...options, alpha2: 'ch' })).rejects.toThrow(/alpha-2/);
+    } finally {
+      provider.destroy();
+      await devnet.stop();
+    }
   });
 });

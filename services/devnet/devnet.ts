@@ -3,7 +3,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { JsonRpcProvider, type Signer } from 'ethers';
 import { parseDeployment, type Deployment } from '../../shared/deployment';
+import { type CosContractAddresses } from '../../shared/contracts';
 import { startAnvil, type Anvil } from './anvil';
+import { DEVNET_OPERATORS, DEVNET_ORCHESTRATOR_REGION, ensureRegionAttestation } from './operators';
 
 export const DEVNET_CHAIN_ID = 31337;
 
@@ -93,6 +95,26 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   } catch (error) {
     await anvil.stop();
     throw error;
+  } finally {
+    provider.destroy();
+  }
+}
+
+/**
+ * Attests the devnet orchestrator (account #2) in DEVNET_ORCHESTRATOR_REGION with the deployer (account #0, the
+ * region oracle) when it has no attestation or one near expiry. Returns whether it submitted one.
+ */
+export async function attestDevnetOrchestrator(devnet: Pick<Devnet, 'rpcUrl' | 'chainId' | 'deployment'>) {
+  const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, { staticNetwork: true, pollingInterval: 250 });
+  try {
+    return await ensureRegionAttestation({
+      provider,
+      contracts: devnet.deployment.contracts as CosContractAddresses,
+      chainId: devnet.chainId,
+      oracle: await provider.getSigner(0),
+      account: DEVNET_OPERATORS.orchestrator,
+      alpha2: DEVNET_ORCHESTRATOR_REGION,
+    });
   } finally {
     provider.destroy();
   }

@@ -16,7 +16,8 @@ import { findChromium, hasDisplay, openAppWindow } from '../../electron/host/ope
 import { startBrowserHost } from '../../electron/host/server';
 import { createLogger } from '../common/log';
 import { startServiceChild, type ServiceChild } from './children';
-import { startDevnet, type Devnet } from './devnet';
+import { attestDevnetOrchestrator, startDevnet, type Devnet } from './devnet';
+import { DEVNET_OPERATOR_KEYS, DEVNET_OPERATORS, DEVNET_ORCHESTRATOR_REGION } from './operators';
 
 const require = createRequire(import.meta.url);
 const args = new Set(process.argv.slice(2));
@@ -64,10 +65,14 @@ async function main(): Promise<void> {
     log: (line) => (verbose ? say(line) : undefined),
     deploy: async (signer, log) => {
       const deployer = await signer.getAddress();
-      // On the devnet the deployer account also plays the gateway, orchestrator and region oracle.
+      // Deployer = region oracle; gateway and orchestrator get accounts of their own (no nonce races).
       const contracts = await deployContracts(signer, {
         log,
-        devRoles: { gateway: deployer, orchestrator: deployer, regionOracle: deployer },
+        devRoles: {
+          gateway: DEVNET_OPERATORS.gateway,
+          orchestrator: DEVNET_OPERATORS.orchestrator,
+          regionOracle: deployer,
+        },
       });
       return { ...contracts } as Record<string, string>;
     },
@@ -77,15 +82,25 @@ async function main(): Promise<void> {
     `devnet chain ${devnet.chainId} at ${devnet.rpcUrl} (${devnet.reused ? 'state reused' : 'contracts deployed'}; ` +
       `deployment ${devnet.deploymentFile})`,
   );
+  // The orchestrator's residency: a region attestation by the deployer (the devnet's region oracle), renewed near expiry.
+  const renewed = await attestDevnetOrchestrator(devnet);
+  if (renewed) say(`orchestrator attested in region ${DEVNET_ORCHESTRATOR_REGION}`);
 
-  const serviceEnv = (name: string) => ({
+  const serviceEnv = (name: 'gateway' | 'orchestrator') => ({
     [`COS_${name.toUpperCase()}_RPC_URL`]: devnet.rpcUrl,
     [`COS_${name.toUpperCase()}_DEPLOYMENT_FILE`]: devnet.deploymentFile,
     [`COS_${name.toUpperCase()}_DATA_DIR`]: path.join(dataDir, 'services', name),
+    [`COS_${name.toUpperCase()}_PRIVATE_KEY`]: DEVNET_OPERATOR_KEYS[name],
   });
   const services: ServiceChild[] = [];
   for (const name of ['gateway', 'orchestrator'] as const) {
-    const child = await startServiceChild(name, serviceEnv(name), (line) => (verbose ? console.log(line) : undefined));
+    const env: Record<string, string> = serviceEnv(name);
+    if (name === 'orchestrator') {
+      env.COS_ORCHESTRATOR_GATEWAY_URL = services[0]!.url;
+      env.COS_ORCHESTRATOR_CONFIRMATIONS = '0';
+      env.COS_ORCHESTRATOR_POLL_INTERVAL_MS = '1000';
+    }
+    const child = await startServiceChild(name, env, (line) => (verbose ? console.log(line) : undefined));
     services.push(child);
     stops.push(() => child.stop());
     say(`${name} at ${child.url} (health: ${child.url}/health)`);

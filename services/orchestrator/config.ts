@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { loadServiceConfig } from '../common/config';
+
+const hexKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'a 32-byte hex private key');
+
+/** Configuration keys: defaults < JSON file (`--config` or COS_ORCHESTRATOR_CONFIG) < COS_ORCHESTRATOR_<UPPER_SNAKE>. */
+export const orchestratorConfigSchema = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(0),
+  /** JSON-RPC endpoint; defaults to the deployment file's rpcUrl. */
+  rpcUrl: z.string().url().optional(),
+  /** Deployment JSON (shared/deployment.ts): chain id, contract addresses, deployment block. */
+  deploymentFile: z.string().min(1).optional(),
+  /** The job database (orchestrator.sqlite) lives here. */
+  dataDir: z.string().min(1).optional(),
+  /** The orchestrator account's key (hex); devnet only: prefer privateKeyFile. */
+  privateKey: hexKey.optional(),
+  privateKeyFile: z.string().min(1).optional(),
+  /** The gateway this orchestrator fetches from and stores results at. */
+  gatewayUrl: z.string().url().optional(),
+  /** The gateway's URL as others reach it (the posted resultURI); default gatewayUrl. */
+  gatewayPublicUrl: z.string().url().optional(),
+  /** Blocks a permit must be buried under before it runs (0 on a devnet). */
+  confirmations: z.coerce.number().int().min(0).max(1_000).default(2),
+  /** Blocks below the cursor scanned again on every poll, for reorgs. */
+  reorgMargin: z.coerce.number().int().min(0).max(1_000).default(6),
+  /** Jobs run at the same time. */
+  concurrency: z.coerce.number().int().min(1).max(64).default(1),
+  pollIntervalMs: z.coerce.number().int().min(50).max(600_000).default(2_000),
+  /** Aggregation threads per job; unset = the algorithm library's default (2 on large cohorts). */
+  threads: z.coerce.number().int().min(1).max(16).optional(),
+  /** Attempts for a job whose failures are retryable (gateway or chain unavailable). */
+  maxAttempts: z.coerce.number().int().min(1).max(100).default(5),
+  /** First retry delay; doubles each attempt, at most 5 minutes. */
+  retryBaseMs: z.coerce.number().int().min(10).max(600_000).default(2_000),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+export type OrchestratorConfig = z.output<typeof orchestratorConfigSchema>;
+
+export function loadOrchestratorConfig(argv?: readonly string[], env?: NodeJS.ProcessEnv): OrchestratorConfig {
+  return loadServiceConfig('orchestrator', orchestratorConfigSchema, argv, env);
+}
+
+/** The private key from `privateKey` or `privateKeyFile` (first line); null when neither is set. Never echoed. */
+export function resolvePrivateKey(config: OrchestratorConfig): string | null {
+  let key = config.privateKey ?? null;
+  if (!key && config.privateKeyFile) {
+    let text: string;
+    try {
+      text = readFileSync(config.privateKeyFile, 'utf8');
+    } catch (error) {
+      throw new Error(`orchestrator: cannot read privateKeyFile: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    const candidate = text.trim().split(/\r?\n/)[0] ?? '';
+    if (!hexKey.safeParse(candidate).success) {
+      throw new Error('orchestrator: privateKeyFile does not hold a 32-byte hex key');
+    }
+    key = candidate;
+  }
+  if (!key) return null;
+  return key.startsWith('0x') ? key : `0x${key}`;
+}
+
+export function backoffMs(config: Pick<OrchestratorConfig, 'retryBaseMs'>, attempt: number): number {
+  return Math.min(config.retryBaseMs * 2 ** Math.max(attempt - 1, 0), 300_000);
+}
