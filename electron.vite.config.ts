@@ -6,7 +6,16 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve('electron/main/index.ts') } },
+      rollupOptions: {
+        input: {
+          index: resolve('electron/main/index.ts'),
+          // Worker threads' scripts are entries of their own, emitted beside index.js (out/main/<name>.js), where
+          // the modules that start them (bundled into index.js) look for them with new URL('./<name>.js',
+          // import.meta.url).
+          'fhe-worker': resolve('electron/main/fhe/worker.ts'),
+          'genotype-worker': resolve('shared/algorithms/genotype-worker.ts'),
+        },
+      },
     },
   },
   preload: {

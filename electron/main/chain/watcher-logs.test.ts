@@ -64,6 +64,19 @@ describe('parseRpcLog and parseBlockHeader', () => {
   });
 });
 
+describe('parseRpcLog on a reply whose hashes repeat', () => {
+  it('checks and lower-cases each log, whatever came before', () => {
+    const upper = (hex: string) => `0x${hex.slice(2).toUpperCase()}`;
+    expect(parseRpcLog(rpcLog()).blockHash).toBe(id('block 16'));
+    expect(parseRpcLog(rpcLog({ blockHash: upper(id('block 16')) })).blockHash).toBe(id('block 16'));
+    expect(parseRpcLog(rpcLog({ blockHash: upper(id('block 16')) })).blockHash).toBe(id('block 16'));
+    expect(() => parseRpcLog(rpcLog({ blockHash: `${id('block 16')}00` }))).toThrow(/malformed log block hash/);
+    expect(() => parseRpcLog(rpcLog({ topics: [used.topics[0], 'nope'] }))).toThrow(/malformed log topic/);
+    expect(() => parseRpcLog(rpcLog({ transactionHash: 42 }))).toThrow(/malformed log transaction hash/);
+    expect(parseRpcLog(rpcLog()).topics).toEqual(used.topics);
+  });
+});
+
 describe('LogClassifier', () => {
   const classifier = new LogClassifier(31337, contracts);
 

@@ -4,7 +4,13 @@ import {
   COS_CONTRACT_NAMES,
   type CosContractAddresses,
   type CosContractName,
-  decodeCosEvent,
+  type DecodedEvent,
+  decodeCosTokenEvent,
+  decodeDataAccessEvent,
+  decodeDatasetRegistryEvent,
+  decodeIdentitySBTEvent,
+  decodeSettlementEvent,
+  type LogLike,
 } from '../../../shared/contracts';
 import { type BlockRef, type ChainEventRecord, type JsonValue, toJsonValue } from '../db';
 import type { RejectReason } from './watcher-errors';
@@ -13,7 +19,7 @@ import { RejectedLogError, WatcherError } from './watcher-errors';
 const HASH = /^0x[0-9a-fA-F]{64}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const QUANTITY = /^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$/;
-const DATA = /^0x(?:[0-9a-fA-F]{2})*$/;
+const HEX = /^0x[0-9a-fA-F]*$/;
 
 /** A log as eth_getLogs returns it, after its shape was checked. */
 export interface RpcLog {
@@ -43,6 +49,43 @@ function matching(value: unknown, pattern: RegExp, what: string): string {
   return value.toLowerCase();
 }
 
+/**
+ * The hashes of a reply repeat (every log of a block carries its hash, every log of a transaction its hash, most
+ * logs the same event topic): a string equal to the one checked just before at this position is already known to
+ * match, and its lower-case form is reused.
+ */
+class RepeatCheck {
+  private raw: string | null = null;
+  private lower = '';
+
+  constructor(
+    private readonly pattern: RegExp,
+    private readonly what: string,
+  ) {}
+
+  check(value: unknown): string {
+    if (value === this.raw) return this.lower;
+    const lower = matching(value, this.pattern, this.what);
+    this.raw = value as string;
+    this.lower = lower;
+    return lower;
+  }
+}
+
+const repeats = {
+  address: new RepeatCheck(ADDRESS, 'log address'),
+  topics: [0, 1, 2, 3].map(() => new RepeatCheck(HASH, 'log topic')),
+  blockHash: new RepeatCheck(HASH, 'log block hash'),
+  transactionHash: new RepeatCheck(HASH, 'log transaction hash'),
+};
+
+function logData(value: unknown): string {
+  if (typeof value !== 'string' || value.length % 2 !== 0 || !HEX.test(value)) {
+    throw new WatcherError('RPC_MALFORMED', 'The node sent a malformed log data');
+  }
+  return value.toLowerCase();
+}
+
 /** Checks the shape of one eth_getLogs entry; a reply that breaks JSON-RPC's log format fails the whole batch. */
 export function parseRpcLog(raw: unknown): RpcLog {
   if (typeof raw !== 'object' || raw === null)
@@ -54,13 +97,14 @@ export function parseRpcLog(raw: unknown): RpcLog {
   if (entry.removed !== undefined && typeof entry.removed !== 'boolean') {
     throw new WatcherError('RPC_MALFORMED', 'The node sent a log with a malformed removed flag');
   }
+  const topics = entry.topics as unknown[];
   return {
-    address: matching(entry.address, ADDRESS, 'log address'),
-    topics: entry.topics.map((topic) => matching(topic, HASH, 'log topic')),
-    data: matching(entry.data, DATA, 'log data'),
+    address: repeats.address.check(entry.address),
+    topics: topics.map((topic, index) => repeats.topics[index]!.check(topic)),
+    data: logData(entry.data),
     blockNumber: quantity(entry.blockNumber, 'log block number'),
-    blockHash: matching(entry.blockHash, HASH, 'log block hash'),
-    transactionHash: matching(entry.transactionHash, HASH, 'log transaction hash'),
+    blockHash: repeats.blockHash.check(entry.blockHash),
+    transactionHash: repeats.transactionHash.check(entry.transactionHash),
     logIndex: quantity(entry.logIndex, 'log index'),
     removed: entry.removed === true,
   };
@@ -90,6 +134,14 @@ const eventTopics = new Map<CosContractName, Set<string>>(
     return [name, topics];
   }),
 );
+
+const decoders: Record<CosContractName, (log: LogLike) => DecodedEvent | null> = {
+  CosToken: decodeCosTokenEvent,
+  IdentitySBT: decodeIdentitySBTEvent,
+  DatasetRegistry: decodeDatasetRegistryEvent,
+  DataAccess: decodeDataAccessEvent,
+  Settlement: decodeSettlementEvent,
+};
 
 export type ClassifiedLog =
   { event: ChainEventRecord; rejected?: never } | { event?: never; rejected: RejectedLogError };
@@ -135,13 +187,14 @@ export class LogClassifier {
     if (!topic || !eventTopics.get(contract)?.has(topic)) {
       return reject('UNKNOWN_EVENT', `no ${contract} event has topic ${topic ?? '(none)'}`);
     }
-    let decoded: ReturnType<typeof decodeCosEvent>;
+    // The emitter's own ABI (what decodeCosEvent picks by address, without comparing the five addresses again).
+    let decoded: DecodedEvent | null;
     try {
-      decoded = decodeCosEvent(this.contracts, log);
+      decoded = decoders[contract](log);
     } catch {
       decoded = null;
     }
-    if (!decoded || decoded.contract !== contract) {
+    if (!decoded) {
       return reject('MALFORMED_EVENT', `topics or data do not decode as a ${contract} event`);
     }
     return {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { id } from 'ethers';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { dataAccessInterface, COS_CONTRACT_NAMES } from '../../../shared/contracts';
+import { dataAccessInterface, COS_CONTRACT_NAMES, OP } from '../../../shared/contracts';
 import { openDatabase, PROJECTION_TABLES, donorClaimable, type ChainEventRecord, type SqliteDatabase } from '../db';
 import { ChainWatcher, type ChainWatcherOptions, type WatcherProgress } from './watcher';
 import { type RejectedLogError, isWatcherError } from './watcher-errors';
@@ -98,13 +98,35 @@ describe('ChainWatcher on a real anvil', () => {
       onProgress: (p) => progress.push(p),
       onEvent: (e) => events.push(e),
     });
+    expect(watcher.status()).toMatchObject({
+      phase: 'backfill',
+      headBlock: -1,
+      confirmedBlock: -1,
+      cursorBlock: chain.startBlock - 1,
+      lastEventBlock: null,
+      lastEventAt: null,
+    });
+    const syncStarted = Date.now();
     const report = await watcher.syncOnce();
     const head = await headBlock(chain);
     expect(report.cursorBlock).toBe(head);
     expect(report.batches).toBeGreaterThan(3);
+    const status = watcher.status();
+    expect(status).toEqual(progress.at(-1));
+    expect(status).toMatchObject({
+      phase: 'live',
+      startBlock: chain.startBlock,
+      headBlock: head,
+      confirmedBlock: head,
+      cursorBlock: head,
+      totalEvents: events.length,
+      lastEventBlock: events.at(-1)!.blockNumber,
+    });
+    expect(status.lastEventAt).toBeGreaterThanOrEqual(syncStarted);
+    expect(status.lastEventAt).toBeLessThanOrEqual(Date.now());
     expect(auditKeys(db)).toEqual(await chainKeys());
     expect(events).toHaveLength(auditKeys(db).length);
-    expect(progress.at(-1)).toMatchObject({ phase: 'live', cursorBlock: head, safeBlock: head });
+    expect(progress.at(-1)).toMatchObject({ phase: 'live', cursorBlock: head, confirmedBlock: head, headBlock: head });
     expect(progress.some((p) => p.phase === 'backfill')).toBe(true);
 
     const c = chain.as('deployer');
@@ -334,5 +356,49 @@ describe('ChainWatcher on a real anvil', () => {
     ) as typeof chain.contracts;
     const second = watcherOn(file, { contracts: otherContracts });
     await expect(second.watcher.syncOnce()).rejects.toMatchObject({ watcherCode: 'DEPLOYMENT_MISMATCH' });
+  });
+});
+
+describe('ChainWatcher on dense blocks', () => {
+  it('sizes batches by log density and fetches the next batch while applying one, each event once', async () => {
+    const progress: WatcherProgress[] = [];
+    const first = watcherOn(null, { reorgWindow: 4, targetBatchLogs: 150, onProgress: (p) => progress.push(p) });
+    await first.watcher.syncOnce();
+    const grantId = await openUsageGrant(chain);
+    const gateway = chain.as('gateway').DataAccess;
+    // 12 blocks of 100 Used events each (one transaction per block).
+    for (let tx = 0; tx < 12; tx++) {
+      const uses = Array.from({ length: 100 }, (_, i) => ({
+        grantId,
+        op: OP.READ,
+        ticketCommitment: id(`dense ticket ${tx} ${i}`),
+        objectDigest: id(`dense object ${tx} ${i}`),
+      }));
+      await mined(gateway.recordUses(uses, { gasLimit: 6_000_000 }));
+    }
+    progress.length = 0;
+    // One watcher already caught up before the dense blocks, one backfilling everything from scratch.
+    const second = watcherOn(null, { reorgWindow: 4, targetBatchLogs: 150 });
+    for (const { db, watcher } of [first, second]) {
+      const report = await watcher.syncOnce();
+      expect(report.cursorBlock).toBe(await headBlock(chain));
+      expect(auditKeys(db)).toEqual(await chainKeys());
+      const uses = db
+        .prepare("SELECT count(*) FROM audit_events WHERE name = 'Used' AND grantId = ?")
+        .pluck()
+        .get(Number(grantId));
+      expect(uses).toBe(1_200);
+      expect(db.prepare('SELECT useCount FROM grants WHERE grantId = ?').get(Number(grantId))).toEqual({
+        useCount: 1_200,
+      });
+    }
+    // The first batch after the dense blocks appeared knew no density yet (up to head - reorgWindow: 800 events and
+    // more); each later one is sized from the previous one's events per block, so it holds about targetBatchLogs
+    // (within the spread of that average: here one or two 100-event blocks).
+    const batches = progress.filter((p) => p.batchEvents > 0).map((p) => p.batchEvents);
+    expect(batches[0]).toBeGreaterThanOrEqual(800);
+    expect(batches.length).toBeGreaterThanOrEqual(4);
+    expect(batches.slice(1).every((events) => events <= 2 * 150)).toBe(true);
+    expect(batches.reduce((sum, events) => sum + events, 0)).toBeGreaterThanOrEqual(1_200);
   });
 });

@@ -12,18 +12,27 @@ import { isWatcherError, type RejectedLogError, WatcherError } from './watcher-e
 import { deploymentKey, isTooManyResultsError, LogClassifier, parseBlockHeader, parseRpcLog } from './watcher-logs';
 import { WatcherProvider } from './watcher-provider';
 
+/**
+ * Where the sync stands, for a progress display: reported to `onProgress` after every committed batch and whenever
+ * an idle poll sees something change, and available at any time from `ChainWatcher.status()`.
+ */
 export interface WatcherProgress {
   /** backfill: catching up; live: at the confirmed head, following new blocks. */
   phase: 'backfill' | 'live';
+  /** The deployment's first block: `(cursorBlock - startBlock + 1) / (confirmedBlock - startBlock + 1)` is done. */
   startBlock: number;
-  /** Last block applied. */
-  cursorBlock: number;
-  /** Newest block with enough confirmations. */
-  safeBlock: number;
+  /** The node's newest block at the last poll (-1 before the first). */
   headBlock: number;
-  /** Events applied by the batch just committed, and since this watcher was created. */
+  /** Newest block with enough confirmations (headBlock - confirmations): what the watcher catches up to. */
+  confirmedBlock: number;
+  /** Last block applied to the database (startBlock - 1 before the first). */
+  cursorBlock: number;
+  /** Events applied by the batch just committed (0 for an idle report), and since this watcher was created. */
   batchEvents: number;
   totalEvents: number;
+  /** Block of the newest event this watcher applied, and when (Date.now() ms) it applied it; null before one. */
+  lastEventBlock: number | null;
+  lastEventAt: number | null;
 }
 
 export interface WatcherReorg {
@@ -49,6 +58,12 @@ export interface ChainWatcherOptions {
   confirmations?: number;
   /** Blocks per eth_getLogs request while backfilling. Default 2,000; halved on "too many results". */
   batchSize?: number;
+  /**
+   * Logs a batch should hold, about: where the chain is dense, batches span fewer blocks (estimated from the last
+   * batch's logs per block), which bounds memory and lets the next batch download while this one is applied.
+   * Default 5,000.
+   */
+  targetBatchLogs?: number;
   /** Recent block hashes kept for reorg detection; blocks this close to the head are fetched with headers. Default 64. */
   reorgWindow?: number;
   pollIntervalMs?: number;
@@ -73,7 +88,11 @@ export interface SyncReport {
 
 /** Where the time of a backfill goes, for the benchmark (wall-clock milliseconds). */
 export interface WatcherTimings {
-  /** Waiting for each batch's eth_getLogs and headers (sent together in one JSON-RPC batch). */
+  /**
+   * Waiting for the node: the head, then each batch's eth_getLogs and headers (sent together in one JSON-RPC batch).
+   * While a batch is applied the next one is already being fetched, so this counts only the time the watcher had
+   * nothing else to do.
+   */
   fetchMs: number;
   decodeMs: number;
   applyMs: number;
@@ -85,7 +104,19 @@ type FetchedBatch =
   | { kind: 'reorg' }
   | { kind: 'inconsistent'; reason: string };
 
+/** The next batch, requested while the current one is applied: used only if the cursor lands where it expects. */
+interface Prefetch {
+  from: number;
+  to: number;
+  cursorHash: string;
+  nearHead: boolean;
+  result: Promise<FetchedBatch>;
+}
+
 const GROW_AFTER_BATCHES = 8;
+// Before any batch tells the density, start small: on a sparse chain the span doubles every batch up to batchSize
+// (7 batches to 2,000 blocks); on a dense one a first batch of all batchSize blocks could hold millions of logs.
+const FIRST_BATCH_SPAN = 16;
 const MAX_INCONSISTENT_RETRIES = 5;
 // A chain that reorganises more often than this within one catch-up is not one to follow blindly.
 const MAX_REORGS_PER_SYNC = 16;
@@ -107,11 +138,16 @@ export class ChainWatcher {
   private readonly confirmations: number;
   private readonly maxBatchSize: number;
   private readonly reorgWindow: number;
+  private readonly targetBatchLogs: number;
   private batchSize: number;
+  /** Blocks that should hold about targetBatchLogs logs, from the density of the last batch. */
+  private densitySpan: number;
   private goodBatches = 0;
   private totalEvents = 0;
   private chainChecked = false;
   private lastIdleProgress = '';
+  private lastEvent: { block: number; at: number } | null = null;
+  private snapshot: WatcherProgress | null = null;
   private syncing: Promise<SyncReport> | null = null;
   private loop: Promise<void> | null = null;
   private polling = false;
@@ -128,7 +164,9 @@ export class ChainWatcher {
     this.maxBatchSize = positive(options.batchSize, 2_000, 'batchSize');
     this.reorgWindow = positive(options.reorgWindow, 64, 'reorgWindow');
     positive(options.startBlock, 0, 'startBlock', 0);
+    this.targetBatchLogs = positive(options.targetBatchLogs, 5_000, 'targetBatchLogs');
     this.batchSize = this.maxBatchSize;
+    this.densitySpan = Math.min(this.maxBatchSize, FIRST_BATCH_SPAN);
     this.deployment = deploymentKey(options.contracts);
     this.classifier = new LogClassifier(options.chainId, options.contracts);
     this.store = new ChainStore(options.db, {
@@ -146,6 +184,25 @@ export class ChainWatcher {
       this.provider = new WatcherProvider(options.rpcUrl, options.chainId, options.rpcTimeoutMs);
       this.ownsProvider = true;
     }
+  }
+
+  /**
+   * Sync progress now: the last report, or, before the first poll, the stored cursor (headBlock and confirmedBlock
+   * -1 until the node was asked).
+   */
+  status(): WatcherProgress {
+    if (this.snapshot) return { ...this.snapshot };
+    return {
+      phase: 'backfill',
+      startBlock: this.options.startBlock,
+      headBlock: -1,
+      confirmedBlock: -1,
+      cursorBlock: this.store.cursor().blockNumber,
+      batchEvents: 0,
+      totalEvents: this.totalEvents,
+      lastEventBlock: this.lastEvent?.block ?? null,
+      lastEventAt: this.lastEvent?.at ?? null,
+    };
   }
 
   /** Blocks per eth_getLogs request right now (smaller after "too many results"). */
@@ -252,73 +309,133 @@ export class ChainWatcher {
     await this.checkChain();
     const report: SyncReport = { cursorBlock: -1, safeBlock: -1, batches: 0, applied: 0, rejected: 0, reorgs: 0 };
     let inconsistent = 0;
-    for (;;) {
-      const head = Number(await this.rpc<string>('eth_blockNumber', []));
-      const safeBlock = head - this.confirmations;
-      const cursor = this.store.cursor();
-      report.cursorBlock = cursor.blockNumber;
-      report.safeBlock = safeBlock;
-      if (cursor.blockNumber >= safeBlock || this.closed) {
-        // Nothing new to apply: make sure what was applied is still the chain (a reorg may keep the height).
-        if (cursor.blockHash !== null && !this.closed) {
-          const canonical = await this.header(cursor.blockNumber);
-          if (canonical?.hash !== cursor.blockHash) {
-            await this.recoverFromReorg(report);
-            continue;
-          }
-        }
-        // Idle polls report only what changed (a new head still waiting for confirmations, say).
-        const idleKey = `${cursor.blockNumber}:${safeBlock}:${head}`;
-        if (idleKey !== this.lastIdleProgress) {
-          this.lastIdleProgress = idleKey;
-          this.progress(cursor.blockNumber >= safeBlock ? 'live' : 'backfill', cursor.blockNumber, safeBlock, head, 0);
-        }
-        return report;
+    let prefetch: Prefetch | null = null;
+    try {
+      for (;;) {
+        const step = await this.step(report, prefetch, inconsistent);
+        if (step.done) return report;
+        prefetch = step.prefetch;
+        inconsistent = step.inconsistent;
       }
-
-      const from = cursor.blockNumber + 1;
-      const nearHead = from > safeBlock - this.reorgWindow;
-      const span = nearHead ? Math.min(this.batchSize, this.reorgWindow) : this.batchSize;
-      const to = Math.min(from + span - 1, nearHead ? safeBlock : safeBlock - this.reorgWindow);
-
-      let fetched: FetchedBatch;
-      try {
-        fetched = await this.fetchBatch(from, to, cursor.blockHash, nearHead);
-      } catch (error) {
-        if (!isTooManyResultsError(error)) throw error;
-        if (this.batchSize === 1) {
-          throw new WatcherError('RPC_FAILED', `eth_getLogs refuses even a single block (${from})`, { cause: error });
-        }
-        this.batchSize = Math.max(1, Math.floor(this.batchSize / 2));
-        this.goodBatches = 0;
-        continue;
-      }
-      if (fetched.kind === 'reorg') {
-        await this.recoverFromReorg(report);
-        continue;
-      }
-      if (fetched.kind === 'inconsistent') {
-        inconsistent += 1;
-        if (inconsistent > MAX_INCONSISTENT_RETRIES) {
-          throw new WatcherError('RPC_INCONSISTENT', `The node keeps answering inconsistently: ${fetched.reason}`);
-        }
-        continue;
-      }
-      inconsistent = 0;
-
-      const started = performance.now();
-      const result = this.store.applyBatch(fetched.batch);
-      this.timings.applyMs += performance.now() - started;
-      report.batches += 1;
-      report.applied += result.applied.length;
-      report.rejected += result.rejected;
-      report.cursorBlock = to;
-      this.totalEvents += result.applied.length;
-      this.growBatchSize();
-      for (const event of result.applied) this.options.onEvent?.(event);
-      if (result.rejected > 0) for (const error of fetched.rejected) this.options.onRejected?.(error);
-      this.progress(to >= safeBlock ? 'live' : 'backfill', to, safeBlock, head, result.applied.length);
+    } finally {
+      // A prefetch nobody will use (error, reorg, stop): its outcome no longer matters.
+      prefetch?.result.catch(() => undefined);
     }
+  }
+
+  /**
+   * The next range to fetch after `cursor`, given the confirmed head: deep batches stop `reorgWindow` blocks short
+   * of it (fetched with two headers), the last ones are fetched with every header.
+   */
+  private range(cursorBlock: number, safeBlock: number): { from: number; to: number; nearHead: boolean } | null {
+    const from = cursorBlock + 1;
+    if (from > safeBlock) return null;
+    const nearHead = from > safeBlock - this.reorgWindow;
+    const limit = Math.min(this.batchSize, this.densitySpan);
+    const span = nearHead ? Math.min(limit, this.reorgWindow) : limit;
+    const to = Math.min(from + span - 1, nearHead ? safeBlock : safeBlock - this.reorgWindow);
+    return { from, to, nearHead };
+  }
+
+  /** One turn of the sync loop: a poll of the head, then one batch fetched and applied (or a reorg handled). */
+  private async step(
+    report: SyncReport,
+    prefetched: Prefetch | null,
+    inconsistentSoFar: number,
+  ): Promise<{ done: true } | { done: false; prefetch: Prefetch | null; inconsistent: number }> {
+    let inconsistent = inconsistentSoFar;
+    const waitStarted = performance.now();
+    const decodedBefore = this.timings.decodeMs;
+    const head = Number(await this.rpc<string>('eth_blockNumber', []));
+    const safeBlock = head - this.confirmations;
+    const cursor = this.store.cursor();
+    report.cursorBlock = cursor.blockNumber;
+    report.safeBlock = safeBlock;
+    if (cursor.blockNumber >= safeBlock || this.closed) {
+      // Nothing new to apply: make sure what was applied is still the chain (a reorg may keep the height).
+      if (cursor.blockHash !== null && !this.closed) {
+        const canonical = await this.header(cursor.blockNumber);
+        if (canonical?.hash !== cursor.blockHash) {
+          await this.recoverFromReorg(report);
+          return { done: false, prefetch: null, inconsistent };
+        }
+      }
+      // Idle polls report only what changed (a new head still waiting for confirmations, say).
+      const idleKey = `${cursor.blockNumber}:${safeBlock}:${head}`;
+      if (idleKey !== this.lastIdleProgress) {
+        this.lastIdleProgress = idleKey;
+        this.progress(cursor.blockNumber >= safeBlock ? 'live' : 'backfill', cursor.blockNumber, safeBlock, head, 0);
+      }
+      return { done: true };
+    }
+
+    const { from, to, nearHead } = this.range(cursor.blockNumber, safeBlock)!;
+    const usable =
+      prefetched !== null &&
+      prefetched.from === from &&
+      prefetched.to === to &&
+      prefetched.nearHead === nearHead &&
+      prefetched.cursorHash === cursor.blockHash;
+    if (prefetched && !usable) prefetched.result.catch(() => undefined);
+
+    let fetched: FetchedBatch;
+    try {
+      fetched = await (usable ? prefetched.result : this.fetchBatch(from, to, cursor.blockHash, nearHead));
+    } catch (error) {
+      if (!isTooManyResultsError(error)) throw error;
+      if (this.batchSize === 1) {
+        throw new WatcherError('RPC_FAILED', `eth_getLogs refuses even a single block (${from})`, { cause: error });
+      }
+      this.batchSize = Math.max(1, Math.floor(this.batchSize / 2));
+      this.goodBatches = 0;
+      return { done: false, prefetch: null, inconsistent };
+    }
+    // Waiting for the node (the head, then the batch). Decoding, of this batch or of the prefetched one, runs while
+    // this turn waits: count it once, as decoding.
+    this.timings.fetchMs += performance.now() - waitStarted - (this.timings.decodeMs - decodedBefore);
+    if (fetched.kind === 'reorg') {
+      await this.recoverFromReorg(report);
+      return { done: false, prefetch: null, inconsistent };
+    }
+    if (fetched.kind === 'inconsistent') {
+      inconsistent += 1;
+      if (inconsistent > MAX_INCONSISTENT_RETRIES) {
+        throw new WatcherError('RPC_INCONSISTENT', `The node keeps answering inconsistently: ${fetched.reason}`);
+      }
+      return { done: false, prefetch: null, inconsistent };
+    }
+
+    this.growBatchSize();
+    // Aim the next batch at targetBatchLogs: shrink at once to what the last batch's density suggests, grow at most
+    // twice per batch (the next blocks may be denser).
+    const logs = fetched.batch.events.length + fetched.batch.rejected.length;
+    const estimate = logs === 0 ? this.maxBatchSize : Math.floor(((to - from + 1) * this.targetBatchLogs) / logs);
+    this.densitySpan = Math.max(1, Math.min(this.maxBatchSize, estimate, this.densitySpan * 2));
+    // Pipelining: ask for the next range now, so the node works on it while this batch is applied. It is used
+    // only if this batch commits and the next turn asks for the same range after the same block hash.
+    const next = this.closed ? null : this.range(to, safeBlock);
+    const prefetch: Prefetch | null = next && {
+      ...next,
+      cursorHash: fetched.batch.toHash,
+      result: this.fetchBatch(next.from, next.to, fetched.batch.toHash, next.nearHead),
+    };
+    // Until the next turn awaits it, a failure of the prefetch must not count as unhandled.
+    prefetch?.result.catch(() => undefined);
+
+    const started = performance.now();
+    const result = this.store.applyBatch(fetched.batch);
+    this.timings.applyMs += performance.now() - started;
+    report.batches += 1;
+    report.applied += result.applied.length;
+    report.rejected += result.rejected;
+    report.cursorBlock = to;
+    this.totalEvents += result.applied.length;
+    const lastApplied = result.applied.at(-1);
+    if (lastApplied) this.lastEvent = { block: lastApplied.blockNumber, at: Date.now() };
+    for (const event of result.applied) this.options.onEvent?.(event);
+    if (result.rejected > 0) for (const error of fetched.rejected) this.options.onRejected?.(error);
+    this.progress(to >= safeBlock ? 'live' : 'backfill', to, safeBlock, head, result.applied.length);
+    return { done: false, prefetch, inconsistent: 0 };
   }
 
   private growBatchSize(): void {
@@ -337,15 +454,18 @@ export class ChainWatcher {
     headBlock: number,
     batchEvents: number,
   ) {
-    this.options.onProgress?.({
+    this.snapshot = {
       phase,
       startBlock: this.options.startBlock,
-      cursorBlock,
-      safeBlock,
       headBlock,
+      confirmedBlock: safeBlock,
+      cursorBlock,
       batchEvents,
       totalEvents: this.totalEvents,
-    });
+      lastEventBlock: this.lastEvent?.block ?? null,
+      lastEventAt: this.lastEvent?.at ?? null,
+    };
+    this.options.onProgress?.({ ...this.snapshot });
   }
 
   /**
@@ -360,14 +480,12 @@ export class ChainWatcher {
     nearHead: boolean,
   ): Promise<FetchedBatch> {
     const numbers = nearHead ? Array.from({ length: to - from + 1 }, (_, i) => from + i) : [...new Set([from, to])];
-    const fetchStarted = performance.now();
     const [headers, rawLogs] = await Promise.all([
       Promise.all(numbers.map((n) => this.header(n))),
       this.rpc<unknown>('eth_getLogs', [
         { address: this.classifier.addresses(), fromBlock: toQuantity(from), toBlock: toQuantity(to) },
       ]),
     ]);
-    this.timings.fetchMs += performance.now() - fetchStarted;
     if (headers.some((header) => header === null)) return { kind: 'inconsistent', reason: 'a block vanished' };
     const byNumber = new Map((headers as BlockRef[]).map((header) => [header.number, header]));
     const first = byNumber.get(from)!;

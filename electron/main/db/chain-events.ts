@@ -54,8 +54,9 @@ export function toJsonValue(value: unknown): JsonValue {
   }
   if (Array.isArray(value)) return value.map(toJsonValue);
   if (typeof value === 'object') {
+    const source = value as Record<string, unknown>;
     const out: { [key: string]: JsonValue } = {};
-    for (const [key, item] of Object.entries(value as Record<string, unknown>)) out[key] = toJsonValue(item);
+    for (const key of Object.keys(source)) out[key] = toJsonValue(source[key]);
     return out;
   }
   throw new TypeError(`A decoded event value of type ${typeof value} cannot be stored`);
