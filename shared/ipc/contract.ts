@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { custodianChannels, custodianEvents } from './custodian';
 
 /**
  * The one IPC contract between the renderer and the core. Each channel names its request and
@@ -86,6 +87,7 @@ export const channels = {
     }),
   },
   'services.health': { request: empty, response: z.array(serviceHealthSchema) },
+  ...custodianChannels,
 } as const;
 
 export const events = {
@@ -96,6 +98,7 @@ export const events = {
   'chain.status': chainStatusSchema,
   'job.result': jobResultEventSchema,
   progress: progressSchema,
+  ...custodianEvents,
 } as const;
 
 export type Channels = typeof channels;

@@ -47,8 +47,12 @@ interface Pending {
 }
 
 function defaultWorkerUrl(): URL {
-  const built = new URL('./worker.js', import.meta.url);
-  return existsSync(fileURLToPath(built)) ? built : new URL('./worker.ts', import.meta.url);
+  // Built: electron-vite emits the worker as its own entry (out/main/fhe-worker.js) beside the bundled engine.
+  for (const name of ['./fhe-worker.js', './worker.js']) {
+    const built = new URL(name, import.meta.url);
+    if (existsSync(fileURLToPath(built))) return built;
+  }
+  return new URL('./worker.ts', import.meta.url);
 }
 
 function spawnWorker(url: URL): Worker {

@@ -1,0 +1,328 @@
+import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { inspect } from 'node:util';
+import { Wallet, keccak256, toUtf8Bytes } from 'ethers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALGORITHMS, OP, connectCosContracts } from '../../../shared/contracts';
+import { parseSecretKeyBundle, referenceGenotypeCounts } from '../../../shared/fhe';
+import { readPlainCohort } from '../fhe/testing/cohort';
+import { readSealedFile } from '../keys/sealed-file';
+import { filesUnder, keytar } from '../keys/testing/integration';
+import { ipc, ipcError, startStack, until, waitForEvent, type Machine, type Stack } from './testing';
+
+// The custodian's use cases end to end on one real devnet: anvil with the contracts, the gateway and the
+// orchestrator as processes, a real keychain, real SQLite caches and node-seal. Three machines (steward,
+// lab, donor) are three cores with their own data folders and keychain services.
+
+const tiny = path.resolve('resources/cohorts/tiny');
+let stack: Stack;
+let work: string;
+let chain: Stack['chain'];
+const machines: Machine[] = [];
+const serviceLogs: string[] = [];
+function startMachine(name: string): Machine {
+  const machine = stack.startMachine(name);
+  machines.push(machine);
+  return machine;
+}
+
+beforeAll(async () => {
+  stack = await startStack();
+  work = stack.work;
+  chain = stack.chain;
+}, 120_000);
+
+afterAll(async () => {
+  serviceLogs.push(...(stack?.serviceLogs ?? []));
+  await stack?.stop();
+});
+
+describe('custodian use cases on a real devnet', () => {
+  it('onboards, registers, grants, computes, decrypts, settles and audits, without leaking a key', async () => {
+    const steward = startMachine('steward');
+    const lab = startMachine('lab');
+    const donor = startMachine('donor');
+
+    // Onboarding: keys in the vault, identity tokens on chain, FHE key digest published.
+    const stewardProfile = await ipc(steward, 'profiles.create', {
+      label: 'Hospital data office',
+      role: 'steward',
+    });
+    expect(stewardProfile.fheKeyDigest).toMatch(/^0x[0-9a-f]{64}$/);
+    const onboarded = await ipc(steward, 'profiles.onboard', {});
+    expect(onboarded.sbtId).toBeGreaterThan(0);
+    const identity = connectCosContracts(chain.contracts, chain.provider).IdentitySBT;
+    expect(await identity.fheKeyFingerprintOf(onboarded.sbtId!)).toBe(stewardProfile.fheKeyDigest);
+    await ipc(lab, 'profiles.create', { label: 'Genomics lab', role: 'lab' });
+    const labProfile = await ipc(lab, 'profiles.onboard', {});
+    expect(labProfile.sbtId).toBeGreaterThan(onboarded.sbtId!);
+    await ipc(donor, 'profiles.create', { label: 'Donor', role: 'donor' });
+    const donorProfile = await ipc(donor, 'profiles.onboard', {});
+    expect(donorProfile.fheKeyDigest).toBeNull();
+
+    // The steward's cohort names the donor's real token for sample 0.
+    const csv = (await readFile(path.join(tiny, 'phenotypes.csv'), 'utf8')).split('\n');
+    const first = csv[1]!.split(',');
+    const donorSample = first[0]!;
+    first[1] = String(donorProfile.sbtId);
+    csv[1] = first.join(',');
+    const csvPath = path.join(work, 'phenotypes.csv');
+    await writeFile(csvPath, csv.join('\n'));
+    const vcfPath = path.join(tiny, 'cohort.vcf');
+
+    // Bad input changes nothing: a malformed VCF is refused with a typed error, no dataset appears.
+    const badVcf = path.join(work, 'bad.vcf');
+    await writeFile(
+      badVcf,
+      '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS00001\n1\tnot-a-number\n',
+    );
+    const bad = await ipcError(steward, 'datasets.import', {
+      vcfPath: badVcf,
+      phenotypeCsvPath: csvPath,
+      phenotypeColumn: 'case',
+      consentCodes: '2',
+      taskId: 'bad',
+    });
+    expect(bad.code).toBe('BAD_REQUEST');
+    expect((await readdir(path.join(steward.dataDir, 'datasets'))).filter((name) => !name.startsWith('.'))).toEqual([]);
+
+    const progress: number[] = [];
+    const off = steward.core.events.subscribe((name, payload) => {
+      if (name === 'progress' && (payload as { taskId: string }).taskId === 'import-1') progress.push(1);
+    });
+    const imported = await ipc(steward, 'datasets.import', {
+      vcfPath,
+      phenotypeCsvPath: csvPath,
+      phenotypeColumn: 'case',
+      consentCodes: '6', // GRU | HMB
+      royaltyBps: 500,
+      taskId: 'import-1',
+    });
+    off();
+    expect(progress.length).toBeGreaterThan(2);
+    expect(imported.samples).toBe(40);
+    const datasetId = imported.dataset.datasetId;
+    const registry = connectCosContracts(chain.contracts, chain.provider).DatasetRegistry;
+    const onChain = await registry.dataset(datasetId);
+    expect(onChain.manifestCommitment).toBe(imported.dataset.manifestCommitment);
+    expect(onChain.fheKeyFingerprint).toBe(stewardProfile.fheKeyDigest);
+    await until('dataset in the cache', async () =>
+      (await ipc(steward, 'datasets.list', {})).find((d) => d.datasetId === datasetId),
+    );
+
+    // The donor receives its consent receipt from the steward and keeps it in its vault.
+    const receiptFile = path.join(work, 'receipt.json');
+    await copyFile(path.join(imported.consentReceiptsDir, `donor-${donorProfile.sbtId}.json`), receiptFile);
+    expect(await ipc(donor, 'consent.importReceipt', { path: receiptFile })).toEqual({
+      datasetId,
+      donorSbtId: donorProfile.sbtId,
+    });
+    const forged = path.join(work, 'forged.json');
+    const receiptJson = JSON.parse(await readFile(receiptFile, 'utf8')) as { consentCommitment: string };
+    await writeFile(forged, JSON.stringify({ ...receiptJson, consentCommitment: keccak256(toUtf8Bytes('forged')) }));
+    expect((await ipcError(donor, 'consent.importReceipt', { path: forged })).code).toBe('BAD_REQUEST');
+
+    // The lab asks; the steward sees the request and grants with clauses and a fee.
+    const requested = await ipc(lab, 'access.request', {
+      datasetId,
+      opMask: OP.COMPUTE | OP.READ,
+      purposeCodes: '4',
+      purposeText: 'Case-control association study of variant burden',
+    });
+    await until('request in the steward cache', async () =>
+      (await ipc(steward, 'requests.list', { mine: true })).find((r) => r.grantId === requested.grantId),
+    );
+    const now = Math.floor(Date.now() / 1000);
+    const fee = 10n ** 18n;
+    await ipc(steward, 'access.grant', {
+      grantId: requested.grantId,
+      terms: {
+        opMask: OP.COMPUTE | OP.READ,
+        notBefore: now - 60,
+        expiry: now + 86_400,
+        maxRuns: 10,
+        rateWindow: 0,
+        rateMaxRuns: 0,
+        region: '',
+        epsilonCap: 3_000_000,
+        deltaCap: '1000000000',
+        termsHash: keccak256(toUtf8Bytes('terms: derivative only')),
+        keySwitchAllowed: false,
+        feePerUse: fee.toString(),
+        ownerBps: 7000,
+        donorsBps: 2000,
+      },
+    });
+    // A grant by someone who does not own the dataset is refused with the contract's reason.
+    const notOwner = await ipcError(lab, 'access.grant', {
+      grantId: requested.grantId,
+      terms: {
+        opMask: OP.READ,
+        notBefore: now,
+        expiry: now + 10,
+        maxRuns: 1,
+        rateWindow: 0,
+        rateMaxRuns: 0,
+        region: '',
+        epsilonCap: 0,
+        deltaCap: '0',
+        termsHash: keccak256(toUtf8Bytes('x')),
+        keySwitchAllowed: false,
+        feePerUse: '0',
+        ownerBps: 10000,
+        donorsBps: 0,
+      },
+    });
+    expect(['FORBIDDEN', 'CONFLICT']).toContain(notOwner.code);
+    await ipc(lab, 'access.fund', { grantId: requested.grantId, runs: 3 });
+
+    // The donor withdraws before the job: the orchestrator must leave its sample out.
+    await ipc(donor, 'consent.withdraw', { datasetId });
+    expect((await ipc(donor, 'consent.list', {}))[0]).toMatchObject({ datasetId, withdrawn: true });
+
+    // The lab issues a permit; the orchestrator computes and posts; the steward decrypts on its own.
+    const decrypted = waitForEvent(steward, 'result.decrypted', () => true, 90_000);
+    const permit = await ipc(lab, 'permits.issue', {
+      grantId: requested.grantId,
+      algorithmId: ALGORITHMS.ALLELE_COUNTS.id,
+      epsilon: 1_000_000,
+      delta: '1000',
+      params: {},
+    });
+    await decrypted;
+    const result = await ipc(steward, 'results.get', { permitId: permit.permitId });
+    expect(result.state).toBe('decrypted');
+    expect(result.excludedSamples).toBe(1);
+    const plain = await readPlainCohort(vcfPath, csvPath);
+    const donorIndex = plain.samples.indexOf(donorSample);
+    const expected = referenceGenotypeCounts(plain.genotypes, plain.phenotypes, new Set([donorIndex]));
+    const got = (result.result as { counts: { control: number[][]; case: number[][] } }).counts;
+    expect(got.control).toEqual(expected.control.map((a) => Array.from(a)));
+    expect(got.case).toEqual(expected.case.map((a) => Array.from(a)));
+    expect((await ipc(lab, 'results.get', { permitId: permit.permitId })).state).toBe('not-owner');
+
+    // Privacy budget and runs, from the cache.
+    const grant = await until('budget charged', async () =>
+      (await ipc(steward, 'grants.list', { datasetId })).find(
+        (g) => g.grantId === requested.grantId && g.epsilonSpent > 0,
+      ),
+    );
+    expect(grant).toMatchObject({ epsilonCap: 3_000_000, epsilonSpent: 1_000_000, runsUsed: 1, jobPermitCount: 1 });
+
+    // Settlement: the owner's share becomes claimable, and is claimed.
+    await ipc(steward, 'royalties.settle', { grantId: requested.grantId });
+    const balances = await ipc(steward, 'royalties.get', {});
+    expect(BigInt(balances.claimable)).toBeGreaterThanOrEqual((fee * 7000n) / 10000n);
+    const claimed = await ipc(steward, 'royalties.claim', {});
+    expect(claimed.amount).toBe(balances.claimable);
+
+    // A derivative can be exported, once.
+    const derivative = path.join(work, 'derivative.json');
+    const exported = await ipc(steward, 'results.exportDerivative', { permitId: permit.permitId, path: derivative });
+    expect(exported.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(
+      (await ipcError(steward, 'results.exportDerivative', { permitId: permit.permitId, path: derivative })).code,
+    ).not.toBe('INTERNAL');
+
+    // Audit: the cache holds the story and each row verifies against the chain; a doctored row does not.
+    const audit = await until('audit rows', async () => {
+      const page = await ipc(steward, 'audit.list', { datasetId, limit: 100 });
+      return page.rows.some((row) => row.name === 'JobResultPosted') ? page : null;
+    });
+    const names = new Set(audit.rows.map((row) => row.name));
+    for (const name of [
+      'DatasetRegistered',
+      'Requested',
+      'Granted',
+      'ConsentWithdrawn',
+      'JobPermitIssued',
+      'JobResultPosted',
+    ]) {
+      expect(names).toContain(name);
+    }
+    const granted = audit.rows.find((row) => row.name === 'Granted')!;
+    expect(await ipc(steward, 'audit.verify', { id: granted.id })).toEqual({
+      id: granted.id,
+      verified: true,
+      reason: null,
+    });
+    steward.core
+      .database!.prepare(`UPDATE audit_events SET args = json_set(args, '$.grantId', '999') WHERE id = ?`)
+      .run(granted.id);
+    const doctored = await ipc(steward, 'audit.verify', { id: granted.id });
+    expect(doctored.verified).toBe(false);
+    expect((await ipcError(steward, 'audit.verify', { id: 10_000_000 })).code).toBe('NOT_FOUND');
+
+    // Bad IPC input is refused before any handler runs.
+    expect((await ipcError(steward, 'access.revoke', { grantId: -1 } as never)).code).toBe('BAD_REQUEST');
+    expect((await ipcError(steward, 'datasets.import', { vcfPath: 'relative.vcf' } as never)).code).toBe('BAD_REQUEST');
+
+    // Revocation by the owner.
+    await ipc(steward, 'access.revoke', { grantId: requested.grantId });
+    await until('revocation in the cache', async () =>
+      (await ipc(steward, 'grants.list', { datasetId })).find(
+        (g) => g.grantId === requested.grantId && g.status === 'Revoked',
+      ),
+    );
+
+    // Leak scan: no wallet key and no FHE secret key in IPC traffic, logs, SQLite files, or anything the
+    // gateway or orchestrator received, stored or logged.
+    const secrets: { name: string; bytes: Buffer }[] = [];
+    for (const machine of machines) {
+      for (const profile of await ipc(machine, 'profiles.list', {})) {
+        const masterKey = Buffer.from(
+          (await keytar.getPassword(machine.service, `profile:${profile.id}`))!.split(':')[1]!,
+          'base64',
+        );
+        const profileDir = path.join(machine.dataDir, 'profiles', profile.id, 'secrets');
+        const wallet = await readSealedFile(path.join(profileDir, 'wallet.sealed'), masterKey, {
+          profileId: profile.id,
+          secretName: 'wallet',
+        });
+        expect(new Wallet(`0x${wallet.toString('hex')}`).address).toBe(profile.address);
+        secrets.push({ name: `${machine.name} wallet`, bytes: wallet });
+        if (profile.fheKeyDigest) {
+          const bundle = await readSealedFile(path.join(profileDir, 'fhe.sealed'), masterKey, {
+            profileId: profile.id,
+            secretName: 'fhe',
+          });
+          for (const key of parseSecretKeyBundle(bundle).keys) {
+            for (let offset = 1024; offset + 32 <= key.bytes.length; offset += 16 * 1024) {
+              secrets.push({
+                name: `${machine.name} fhe ${key.parameterSetId}`,
+                bytes: Buffer.from(key.bytes.subarray(offset, offset + 32)),
+              });
+            }
+          }
+        }
+      }
+    }
+    expect(secrets.length).toBeGreaterThan(10);
+    const haystacks: [string, Buffer][] = [];
+    for (const machine of machines) {
+      const text = [machine.traffic, machine.logs].map(
+        (value) => JSON.stringify(value) + inspect(value, { depth: Infinity }),
+      );
+      haystacks.push([`${machine.name} ipc+logs`, Buffer.from(text.join('\n'))]);
+      for (const [file, content] of await filesUnder(path.join(machine.dataDir, 'cache'))) {
+        haystacks.push([`${machine.name} sqlite ${file}`, content]);
+      }
+      for (const [file, content] of await filesUnder(path.join(machine.dataDir, 'datasets'))) {
+        haystacks.push([`${machine.name} upload ${file}`, content]);
+      }
+    }
+    for (const [file, content] of await filesUnder(path.join(work, 'gateway')))
+      haystacks.push([`gateway ${file}`, content]);
+    for (const [file, content] of await filesUnder(path.join(work, 'orchestrator')))
+      haystacks.push([`orchestrator ${file}`, content]);
+    haystacks.push(['service logs', Buffer.from(stack.serviceLogs.join('\n'))]);
+    const hits: string[] = [];
+    for (const { name, bytes } of secrets) {
+      const needles = [bytes, Buffer.from(bytes.toString('hex')), Buffer.from(bytes.toString('base64'))];
+      for (const [where, content] of haystacks)
+        if (needles.some((needle) => content.includes(needle))) hits.push(`${name} in ${where}`);
+    }
+    expect(haystacks.length).toBeGreaterThan(20);
+    expect(hits).toEqual([]);
+  }, 240_000);
+});

@@ -1,0 +1,119 @@
+import { custodianChannels } from '../../../shared/ipc/custodian';
+import { AppError } from '../../../shared/ipc/errors';
+import type { Handlers } from '../ipc/router';
+import type { ChainEventRecord } from '../db';
+import {
+  denyAccess,
+  fundGrant,
+  grantAccess,
+  issuePermit,
+  listGrants,
+  listPermits,
+  listRequests,
+  requestAccess,
+  revokeAccess,
+} from './access';
+import {
+  claim,
+  claimDonor,
+  importReceipt,
+  listAudit,
+  listConsent,
+  restoreConsent,
+  royalties,
+  settleGrant,
+  verifyAudit,
+  withdrawConsent,
+} from './consent';
+import { CustodianContext, type CustodianDeps } from './context';
+import { importDataset, listDatasets } from './datasets';
+import {
+  backupProfile,
+  createProfile,
+  listProfiles,
+  lockProfile,
+  onboardProfile,
+  restoreProfile,
+  unlockProfile,
+} from './profiles';
+import { ResultProcessor } from './results';
+
+export type CustodianHandlers = Pick<Handlers, keyof typeof custodianChannels>;
+
+export interface Custodian {
+  context: CustodianContext;
+  results: ResultProcessor;
+  handlers: CustodianHandlers;
+  /** Feed of applied chain events (from the watcher). */
+  onChainEvent(event: ChainEventRecord): void;
+  close(): void;
+}
+
+export { CustodianContext, type CustodianDeps } from './context';
+
+/** Every custodian channel answering UNAVAILABLE with `reason` (no deployment configured, or tests of other channels). */
+export function unavailableHandlers(reason: string): CustodianHandlers {
+  const fail = () => {
+    throw new AppError('UNAVAILABLE', reason);
+  };
+  return Object.fromEntries(
+    Object.keys(custodianChannels).map((channel) => [channel, fail]),
+  ) as unknown as CustodianHandlers;
+}
+
+/** The use cases behind the custodian's IPC channels, over one network, vault, FHE engine and cache. */
+export function createCustodian(deps: CustodianDeps): Custodian {
+  const ctx = new CustodianContext(deps);
+  const results = new ResultProcessor(ctx);
+  const afterUnlock = <T>(value: T): T => {
+    results.catchUp();
+    return value;
+  };
+  const handlers: CustodianHandlers = {
+    'profiles.list': () => listProfiles(ctx),
+    'profiles.create': async (request) => afterUnlock(await createProfile(ctx, request)),
+    'profiles.unlock': async ({ profileId }) => afterUnlock(await unlockProfile(ctx, profileId)),
+    'profiles.lock': () => lockProfile(ctx),
+    'profiles.onboard': () => onboardProfile(ctx),
+    'profiles.backup': (request) => backupProfile(ctx, request),
+    'profiles.restore': (request) => restoreProfile(ctx, request),
+    'datasets.list': () => listDatasets(ctx),
+    'datasets.import': (request) => importDataset(ctx, request),
+    'requests.list': (request) => listRequests(ctx, request),
+    'access.request': (request) => requestAccess(ctx, request),
+    'access.grant': (request) => grantAccess(ctx, request),
+    'access.deny': ({ grantId }) => denyAccess(ctx, grantId),
+    'access.revoke': ({ grantId }) => revokeAccess(ctx, grantId),
+    'access.fund': ({ grantId, runs }) => fundGrant(ctx, grantId, runs),
+    'grants.list': (request) => listGrants(ctx, request),
+    'permits.issue': (request) => issuePermit(ctx, request),
+    'permits.list': (request) => listPermits(ctx, request),
+    'results.get': ({ permitId }) => results.get(permitId),
+    'results.decrypt': ({ permitId }) => results.process(permitId),
+    'results.exportDerivative': ({ permitId, path }) => results.exportDerivative(permitId, path),
+    'royalties.get': () => royalties(ctx),
+    'royalties.settle': ({ grantId }) => settleGrant(ctx, grantId),
+    'royalties.claim': () => claim(ctx),
+    'royalties.claimDonor': ({ datasetId }) => claimDonor(ctx, datasetId),
+    'consent.importReceipt': ({ path }) => importReceipt(ctx, path),
+    'consent.list': () => listConsent(ctx),
+    'consent.withdraw': ({ datasetId }) => withdrawConsent(ctx, datasetId),
+    'consent.restore': ({ datasetId }) => restoreConsent(ctx, datasetId),
+    'audit.list': (request) => listAudit(ctx, request),
+    'audit.verify': ({ id }) => verifyAudit(ctx, id),
+  };
+  return {
+    context: ctx,
+    results,
+    handlers,
+    onChainEvent(event) {
+      if (event.contract === 'DataAccess' && event.name === 'JobResultPosted') {
+        const permitId = Number(event.args.permitId);
+        if (Number.isSafeInteger(permitId) && permitId > 0) results.onJobResult(permitId);
+      }
+    },
+    close() {
+      ctx.close();
+    },
+  };
+}
