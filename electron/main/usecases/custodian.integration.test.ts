@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { copyFile, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { inspect } from 'node:util';
@@ -8,7 +9,10 @@ import { parseSecretKeyBundle, referenceGenotypeCounts } from '../../../shared/f
 import { readPlainCohort } from '../fhe/testing/cohort';
 import { readSealedFile } from '../keys/sealed-file';
 import { filesUnder, keytar } from '../keys/testing/integration';
-import { ipc, ipcError, startStack, until, waitForEvent, type Machine, type Stack } from './testing';
+import { GatewayClient } from '../../../shared/gateway/client';
+import { resultUri } from '../../../shared/gateway/protocol';
+import type { ChannelResponse } from '../../../shared/ipc/contract';
+import { ORCHESTRATOR_KEY, ipc, ipcError, startStack, until, waitForEvent, type Machine, type Stack } from './testing';
 
 // The custodian's use cases end to end on one real devnet: anvil with the contracts, the gateway and the
 // orchestrator as processes, a real keychain, real SQLite caches and node-seal. Three machines (steward,
@@ -16,6 +20,11 @@ import { ipc, ipcError, startStack, until, waitForEvent, type Machine, type Stac
 
 const tiny = path.resolve('resources/cohorts/tiny');
 let stack: Stack;
+let steward: Machine;
+let labMachine: Machine;
+let imported: ChannelResponse<'datasets.import'>;
+let requested: ChannelResponse<'access.request'>;
+const ZERO = `0x${'00'.repeat(32)}`;
 let work: string;
 let chain: Stack['chain'];
 const machines: Machine[] = [];
@@ -39,8 +48,8 @@ afterAll(async () => {
 
 describe('custodian use cases on a real devnet', () => {
   it('onboards, registers, grants, computes, decrypts, settles and audits, without leaking a key', async () => {
-    const steward = startMachine('steward');
-    const lab = startMachine('lab');
+    steward = startMachine('steward');
+    const lab = (labMachine = startMachine('lab'));
     const donor = startMachine('donor');
 
     // Onboarding: keys in the vault, identity tokens on chain, FHE key digest published.
@@ -90,7 +99,7 @@ describe('custodian use cases on a real devnet', () => {
     const off = steward.core.events.subscribe((name, payload) => {
       if (name === 'progress' && (payload as { taskId: string }).taskId === 'import-1') progress.push(1);
     });
-    const imported = await ipc(steward, 'datasets.import', {
+    imported = await ipc(steward, 'datasets.import', {
       vcfPath,
       phenotypeCsvPath: csvPath,
       phenotypeColumn: 'case',
@@ -123,7 +132,7 @@ describe('custodian use cases on a real devnet', () => {
     expect((await ipcError(donor, 'consent.importReceipt', { path: forged })).code).toBe('BAD_REQUEST');
 
     // The lab asks; the steward sees the request and grants with clauses and a fee.
-    const requested = await ipc(lab, 'access.request', {
+    requested = await ipc(lab, 'access.request', {
       datasetId,
       opMask: OP.COMPUTE | OP.READ,
       purposeCodes: '4',
@@ -256,7 +265,88 @@ describe('custodian use cases on a real devnet', () => {
     // Bad IPC input is refused before any handler runs.
     expect((await ipcError(steward, 'access.revoke', { grantId: -1 } as never)).code).toBe('BAD_REQUEST');
     expect((await ipcError(steward, 'datasets.import', { vcfPath: 'relative.vcf' } as never)).code).toBe('BAD_REQUEST');
+  }, 240_000);
 
+  it('decrypts a result posted while the app was closed, and refuses a tampered one', async () => {
+    const lab = labMachine;
+    const access = connectCosContracts(chain.contracts, chain.provider).DataAccess;
+    const stewardProfileId = (await ipc(steward, 'profiles.list', {})).find((p) => p.active)!.id;
+
+    // The steward's app is closed while the next job runs and posts its result.
+    await stack.stopMachine(steward);
+    const permit = await ipc(lab, 'permits.issue', {
+      grantId: requested.grantId,
+      algorithmId: ALGORITHMS.GWAS_ALLELIC_CHISQ.id,
+      epsilon: 500_000,
+      delta: '0',
+      params: {},
+    });
+    await until(
+      'result posted',
+      async () => (await access.getJobPermit(permit.permitId)).resultCommitment !== ZERO,
+      60_000,
+    );
+
+    // Reopened on the same folder and keychain: the cache catches up and the result is decrypted on unlock.
+    steward = stack.startMachine('steward', { dataDir: steward.dataDir, service: steward.service });
+    machines.push(steward);
+    const decrypted = waitForEvent(
+      steward,
+      'result.decrypted',
+      (p: { permitId: number }) => p.permitId === permit.permitId,
+    );
+    await until('permit in the cache', async () =>
+      (await ipc(steward, 'permits.list', {})).find(
+        (p) => p.permitId === permit.permitId && p.status === 'ResultPosted',
+      ),
+    );
+    await ipc(steward, 'profiles.unlock', { profileId: stewardProfileId });
+    await decrypted;
+    const view = await ipc(steward, 'results.get', { permitId: permit.permitId });
+    expect(view.state).toBe('decrypted');
+    const table = (view.result as { table: { rows: { chisq: number | null; p: number | null }[] } }).table;
+    expect(table.rows).toHaveLength(64);
+    expect(table.rows.some((row) => row.chisq !== null && row.p !== null && row.p >= 0 && row.p <= 1)).toBe(true);
+
+    // A tampered result: posted by the orchestrator's account with bytes that are not an honest aggregate.
+    const tamperedPermit = await ipc(lab, 'permits.issue', {
+      grantId: requested.grantId,
+      algorithmId: ALGORITHMS.ALLELE_COUNTS.id,
+      epsilon: 0,
+      delta: '0',
+      params: { not: 'accepted' },
+    });
+    const orchestrator = new Wallet(ORCHESTRATOR_KEY, chain.provider);
+    const garbage = new Uint8Array(4096).map((_, i) => (i * 31) % 251);
+    const gatewayClient = new GatewayClient({
+      baseUrl: stack.gateway.url,
+      chainId: chain.chainId,
+      dataAccess: chain.contracts.DataAccess,
+    });
+    await gatewayClient.upload(orchestrator, garbage);
+    gatewayClient.close();
+    const failed = waitForEvent(
+      steward,
+      'result.decrypted',
+      (p: { permitId: number }) => p.permitId === tamperedPermit.permitId,
+    );
+    // The orchestrator never runs this permit (its parameters do not fit the algorithm), so ours is the only result.
+    await (
+      await connectCosContracts(chain.contracts, orchestrator).DataAccess.postJobResult(
+        tamperedPermit.permitId,
+        `0x${createHash('sha256').update(garbage).digest('hex')}`,
+        resultUri(stack.gateway.url, BigInt(tamperedPermit.permitId)),
+      )
+    ).wait();
+    await failed;
+    const refused = await ipc(steward, 'results.get', { permitId: tamperedPermit.permitId });
+    expect(refused.state).toBe('failed');
+    expect(refused.result).toBeNull();
+    expect(refused.error).toMatch(/result|envelope|frame|invalid/i);
+  }, 180_000);
+
+  it('revokes, and no key reached IPC, logs, SQLite or the services', async () => {
+    const datasetId = imported.dataset.datasetId;
     // Revocation by the owner.
     await ipc(steward, 'access.revoke', { grantId: requested.grantId });
     await until('revocation in the cache', async () =>
@@ -268,7 +358,9 @@ describe('custodian use cases on a real devnet', () => {
     // Leak scan: no wallet key and no FHE secret key in IPC traffic, logs, SQLite files, or anything the
     // gateway or orchestrator received, stored or logged.
     const secrets: { name: string; bytes: Buffer }[] = [];
-    for (const machine of machines) {
+    // The steward's machine was restarted: ask the live core of each data folder for its profiles.
+    const live = [...new Map(machines.map((machine) => [machine.dataDir, machine])).values()];
+    for (const machine of live) {
       for (const profile of await ipc(machine, 'profiles.list', {})) {
         const masterKey = Buffer.from(
           (await keytar.getPassword(machine.service, `profile:${profile.id}`))!.split(':')[1]!,
