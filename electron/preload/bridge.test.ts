@@ -1,4 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
+import { methodName } from '../../shared/ipc/api';
+import { channelNames } from '../../shared/ipc/names';
 import { buildBridgeApi } from './bridge';
 
 describe('preload bridge', () => {
@@ -9,7 +11,8 @@ describe('preload bridge', () => {
   const api = buildBridgeApi(transport);
 
   it('exposes exactly one named method per contract channel plus on()', () => {
-    expect(Object.keys(api).sort()).toEqual(['appInfo', 'chainBlock', 'chainStatus', 'on', 'servicesHealth']);
+    expect(Object.keys(api).sort()).toEqual([...channelNames.map((channel) => methodName(channel)), 'on'].sort());
+    expect(Object.keys(api)).toEqual(expect.arrayContaining(['appInfo', 'chainBlock', 'datasetsImport', 'auditVerify']));
     expect(Object.isFrozen(api)).toBe(true);
   });
 
