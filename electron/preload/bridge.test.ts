@@ -12,7 +12,9 @@ describe('preload bridge', () => {
 
   it('exposes exactly one named method per contract channel plus on()', () => {
     expect(Object.keys(api).sort()).toEqual([...channelNames.map((channel) => methodName(channel)), 'on'].sort());
-    expect(Object.keys(api)).toEqual(expect.arrayContaining(['appInfo', 'chainBlock', 'datasetsImport', 'auditVerify']));
+    expect(Object.keys(api)).toEqual(
+      expect.arrayContaining(['appInfo', 'chainBlock', 'datasetsImport', 'auditVerify']),
+    );
     expect(Object.isFrozen(api)).toBe(true);
   });
 
