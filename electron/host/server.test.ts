@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { EventBus } from '../main/events/bus';
 import { createRouter } from '../main/ipc/router';
-import { unavailableHandlers } from '../main/usecases';
+import { unavailableHandlersForTests } from '../main/usecases';
 import { HOST_PROTOCOL, startBrowserHost, TOKEN_PROTOCOL_PREFIX, type BrowserHost } from './server';
 
 const TOKEN = 'a1'.repeat(32);
@@ -20,7 +20,7 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'assets', 'app.js'), 'console.log(1)');
   await writeFile(path.join(path.dirname(dir), 'outside.txt'), 'secret');
   const router = createRouter({
-    ...unavailableHandlers('not under test'),
+    ...unavailableHandlersForTests('not under test'),
     'app.info': () => {
       throw new Error('unused');
     },

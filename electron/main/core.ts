@@ -12,6 +12,7 @@ import { createRouter, type Handlers, type Router } from './ipc/router';
 import { KeytarKeychain, Vault, type Keychain } from './keys';
 import { checkServices, type ServiceEndpoint } from './services/service-health';
 import { createCustodian, unavailableHandlers, type Custodian } from './usecases';
+import { effectiveSettings, listFiles, readSettings, sampleCohorts, saveSettings } from './usecases/local';
 
 export interface CoreLogger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -23,8 +24,6 @@ export interface CoreOptions {
   keychain?: Keychain;
   /** Keychain service name the vault files its master keys under (tests use their own). */
   keychainService?: string;
-  /** Chain confirmations before the cache applies a block (0 on the devnet). */
-  confirmations?: number;
 }
 
 export interface Core {
@@ -91,7 +90,7 @@ export function createCore(config: CoreConfig, logger: CoreLogger, options: Core
       chainId: deployment.chainId,
       contracts: custodian.context.addresses,
       startBlock: deployment.deployedAtBlock,
-      confirmations: options.confirmations ?? 0,
+      confirmations: config.confirmations,
       pollIntervalMs: config.pollIntervalMs,
       onEvent: (event) => {
         onEvent(event);
@@ -131,6 +130,14 @@ export function createCore(config: CoreConfig, logger: CoreLogger, options: Core
     'chain.status': () => monitor.current(),
     'chain.block': ({ blockNumber }) => rpc.block(blockNumber),
     'services.health': () => checkServices(endpoints),
+    'files.list': ({ dir }) => listFiles(dir),
+    'files.samples': () => sampleCohorts(),
+    'settings.get': async () => ({
+      saved: await readSettings(config.dataDir),
+      effective: effectiveSettings(config),
+      dataDir: config.dataDir,
+    }),
+    'settings.set': (settings) => saveSettings(config, settings),
     ...(custodian?.handlers ?? unavailableHandlers('No deployment is configured: set COS_DEPLOYMENT_FILE')),
   };
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { custodianChannels, custodianEvents } from './custodian';
+import { custodianChannels, custodianEvents, custodianExtraChannels } from './custodian';
 
 /**
  * The one IPC contract between the renderer and the core. Each channel names its request and
@@ -88,6 +88,7 @@ export const channels = {
   },
   'services.health': { request: empty, response: z.array(serviceHealthSchema) },
   ...custodianChannels,
+  ...custodianExtraChannels,
 } as const;
 
 export const events = {

@@ -337,6 +337,76 @@ export const custodianChannels = {
   },
 } as const;
 
+export const fileEntrySchema = z.object({
+  name: z.string(),
+  path: z.string(),
+  kind: z.enum(['file', 'dir']),
+  size: z.number().int().nonnegative().nullable(),
+});
+
+export const settingsSchema = z
+  .object({
+    /** devnet: what `npm start` provides (environment); custom: the values below. */
+    network: z.enum(['devnet', 'custom']),
+    rpcUrl: z.string().url().max(2048).nullable(),
+    deploymentFile: path.nullable(),
+    gatewayUrl: z.string().url().max(2048).nullable(),
+    orchestratorUrl: z.string().url().max(2048).nullable(),
+    confirmations: z.number().int().min(0).max(1000),
+  })
+  .strict();
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const ticketViewSchema = z.object({
+  ticketHash: bytes32,
+  datasetId: id,
+  op: z.number().int(),
+  expiry: z.number().int(),
+  gateway: address,
+});
+
+export const custodianExtraChannels = {
+  /** A folder of this machine, for the file picker (the core runs here; the renderer cannot see files). */
+  'files.list': {
+    request: z.object({ dir: path.optional() }).strict(),
+    response: z.object({ dir: z.string(), parent: z.string().nullable(), entries: z.array(fileEntrySchema) }),
+  },
+  /** The synthetic cohorts shipped with the app. */
+  'files.samples': {
+    request: empty,
+    response: z.array(
+      z.object({ name: z.string(), vcfPath: z.string(), phenotypeCsvPath: z.string(), description: z.string() }),
+    ),
+  },
+  /** A gateway ticket for the active profile's grant (READ, LIST or EXPORT), valid 900 s. */
+  'tickets.request': {
+    request: z.object({ datasetId: id, op: z.union([z.literal(1), z.literal(2), z.literal(4)]) }).strict(),
+    response: ticketViewSchema,
+  },
+  'tickets.list': { request: empty, response: z.array(ticketViewSchema) },
+  /** Fetches the manifest (no digest) or one object under a ticket into the downloads folder. */
+  'objects.fetch': {
+    request: z
+      .object({
+        ticketHash: bytes32,
+        digest: z
+          .string()
+          .regex(/^[0-9a-f]{64}$/)
+          .optional(),
+      })
+      .strict(),
+    response: z.object({ path: z.string(), sha256: z.string(), bytes: z.number().int().nonnegative() }),
+  },
+  'settings.get': {
+    request: empty,
+    response: z.object({ saved: settingsSchema, effective: settingsSchema, dataDir: z.string() }),
+  },
+  'settings.set': {
+    request: settingsSchema,
+    response: z.object({ saved: settingsSchema, restartRequired: z.boolean() }),
+  },
+} as const;
+
 export const custodianEvents = {
   /** The local cache moved: sync progress for the status bar. */
   'chain.sync': z.object({ cursorBlock: z.number().int().nonnegative(), headBlock: z.number().int().nonnegative() }),

@@ -40,6 +40,13 @@ export const channelNames = [
   'consent.restore',
   'audit.list',
   'audit.verify',
+  'files.list',
+  'files.samples',
+  'tickets.request',
+  'tickets.list',
+  'objects.fetch',
+  'settings.get',
+  'settings.set',
 ] as const satisfies readonly ChannelName[];
 export const eventNames = [
   'chain.newBlock',

@@ -3,7 +3,7 @@ import { channels } from '../../../shared/ipc/contract';
 import { AppError } from '../../../shared/ipc/errors';
 import { channelNames, eventNames } from '../../../shared/ipc/names';
 import { events } from '../../../shared/ipc/contract';
-import { unavailableHandlers } from '../usecases';
+import { unavailableHandlersForTests } from '../usecases';
 import { createRouter, type Handlers } from './router';
 
 const status = {
@@ -30,7 +30,7 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
       transactionCount: 0,
     }),
     'services.health': () => [],
-    ...unavailableHandlers('not under test'),
+    ...unavailableHandlersForTests('not under test'),
     ...overrides,
   } as Handlers;
 }

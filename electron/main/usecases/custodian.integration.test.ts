@@ -347,13 +347,54 @@ describe('custodian use cases on a real devnet', () => {
 
   it('revokes, and no key reached IPC, logs, SQLite or the services', async () => {
     const datasetId = imported.dataset.datasetId;
-    // Revocation by the owner.
+    // The lab reads under a ticket: the manifest, then an object it lists (each serve is a recorded use).
+    const lab = labMachine;
+    // The three prepaid runs went to permits; fee-bearing reads need more escrow first.
+    expect((await ipcError(lab, 'tickets.request', { datasetId, op: OP.READ })).code).toBe('FORBIDDEN');
+    await ipc(lab, 'access.fund', { grantId: requested.grantId, runs: 4 });
+    const ticket = await ipc(lab, 'tickets.request', { datasetId, op: OP.READ });
+    expect(ticket.expiry).toBeGreaterThan(Math.floor(Date.now() / 1000) + 800);
+    expect((await ipc(lab, 'tickets.list', {})).map((t) => t.ticketHash)).toEqual([ticket.ticketHash]);
+    const manifestFile = await ipc(lab, 'objects.fetch', { ticketHash: ticket.ticketHash });
+    expect(`0x${manifestFile.sha256}`).toBe(imported.dataset.manifestCommitment);
+    const manifest = JSON.parse(await readFile(manifestFile.path, 'utf8')) as { objects: { digest: string }[] };
+    const object = await ipc(lab, 'objects.fetch', {
+      ticketHash: ticket.ticketHash,
+      digest: manifest.objects[0]!.digest,
+    });
+    expect(object.sha256).toBe(manifest.objects[0]!.digest);
+    // A ticket for an op the grant does not include is refused by the gateway.
+    expect((await ipcError(lab, 'tickets.request', { datasetId, op: OP.EXPORT })).code).toBe('FORBIDDEN');
+
+    // Revocation by the owner: the lab's next fetch with the same ticket fails within seconds.
     await ipc(steward, 'access.revoke', { grantId: requested.grantId });
+    const revokedAt = Date.now();
+    await until(
+      'the gateway refuses the revoked grant',
+      async () => {
+        const result = await ipcError(lab, 'objects.fetch', {
+          ticketHash: ticket.ticketHash,
+          digest: manifest.objects[1]!.digest,
+        }).catch(() => null);
+        return result?.code === 'FORBIDDEN';
+      },
+      10_000,
+    );
+    expect(Date.now() - revokedAt).toBeLessThan(5_000);
     await until('revocation in the cache', async () =>
       (await ipc(steward, 'grants.list', { datasetId })).find(
         (g) => g.grantId === requested.grantId && g.status === 'Revoked',
       ),
     );
+
+    // The file picker's view of this machine and the bundled cohorts need no network.
+    const samples = await ipc(steward, 'files.samples', {});
+    expect(samples.map((sample) => sample.name)).toContain('tiny');
+    const listing = await ipc(steward, 'files.list', { dir: path.dirname(samples[0]!.vcfPath) });
+    expect(listing.entries.map((entry) => entry.name)).toEqual(
+      expect.arrayContaining(['cohort.vcf', 'phenotypes.csv']),
+    );
+    expect((await ipcError(steward, 'files.list', { dir: 'relative/dir' })).code).toBe('BAD_REQUEST');
 
     // Leak scan: no wallet key and no FHE secret key in IPC traffic, logs, SQLite files, or anything the
     // gateway or orchestrator received, stored or logged.

@@ -1,4 +1,6 @@
 import { custodianChannels } from '../../../shared/ipc/custodian';
+import { channels } from '../../../shared/ipc/contract';
+import { TicketBook } from './tickets';
 import { AppError } from '../../../shared/ipc/errors';
 import type { Handlers } from '../ipc/router';
 import type { ChainEventRecord } from '../db';
@@ -38,7 +40,16 @@ import {
 } from './profiles';
 import { ResultProcessor } from './results';
 
-export type CustodianHandlers = Pick<Handlers, keyof typeof custodianChannels>;
+const NETWORK_CHANNELS = [
+  ...Object.keys(custodianChannels),
+  'tickets.request',
+  'tickets.list',
+  'objects.fetch',
+] as const;
+export type CustodianHandlers = Pick<
+  Handlers,
+  keyof typeof custodianChannels | 'tickets.request' | 'tickets.list' | 'objects.fetch'
+>;
 
 export interface Custodian {
   context: CustodianContext;
@@ -51,20 +62,34 @@ export interface Custodian {
 
 export { CustodianContext, type CustodianDeps } from './context';
 
+type BaseChannel = 'app.info' | 'chain.status' | 'chain.block' | 'services.health';
+
+/** For tests of the router and transports: every channel but the four network ones answers UNAVAILABLE. */
+export function unavailableHandlersForTests(reason: string): Omit<Handlers, BaseChannel> {
+  const fail = () => {
+    throw new AppError('UNAVAILABLE', reason);
+  };
+  const base = new Set(['app.info', 'chain.status', 'chain.block', 'services.health']);
+  return Object.fromEntries(
+    Object.keys(channels)
+      .filter((channel) => !base.has(channel))
+      .map((channel) => [channel, fail]),
+  ) as unknown as Omit<Handlers, BaseChannel>;
+}
+
 /** Every custodian channel answering UNAVAILABLE with `reason` (no deployment configured, or tests of other channels). */
 export function unavailableHandlers(reason: string): CustodianHandlers {
   const fail = () => {
     throw new AppError('UNAVAILABLE', reason);
   };
-  return Object.fromEntries(
-    Object.keys(custodianChannels).map((channel) => [channel, fail]),
-  ) as unknown as CustodianHandlers;
+  return Object.fromEntries(NETWORK_CHANNELS.map((channel) => [channel, fail])) as unknown as CustodianHandlers;
 }
 
 /** The use cases behind the custodian's IPC channels, over one network, vault, FHE engine and cache. */
 export function createCustodian(deps: CustodianDeps): Custodian {
   const ctx = new CustodianContext(deps);
   const results = new ResultProcessor(ctx);
+  const tickets = new TicketBook(ctx);
   const afterUnlock = <T>(value: T): T => {
     results.catchUp();
     return value;
@@ -73,7 +98,10 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     'profiles.list': () => listProfiles(ctx),
     'profiles.create': async (request) => afterUnlock(await createProfile(ctx, request)),
     'profiles.unlock': async ({ profileId }) => afterUnlock(await unlockProfile(ctx, profileId)),
-    'profiles.lock': () => lockProfile(ctx),
+    'profiles.lock': () => {
+      tickets.clear();
+      return lockProfile(ctx);
+    },
     'profiles.onboard': () => onboardProfile(ctx),
     'profiles.backup': (request) => backupProfile(ctx, request),
     'profiles.restore': (request) => restoreProfile(ctx, request),
@@ -101,6 +129,9 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     'consent.restore': ({ datasetId }) => restoreConsent(ctx, datasetId),
     'audit.list': (request) => listAudit(ctx, request),
     'audit.verify': ({ id }) => verifyAudit(ctx, id),
+    'tickets.request': (request) => tickets.request(request),
+    'tickets.list': () => tickets.list(),
+    'objects.fetch': (request) => tickets.fetch(request),
   };
   return {
     context: ctx,

@@ -97,6 +97,7 @@ export async function startStack(options: { orchestrator?: boolean } = {}): Prom
       gatewayUrl: gateway.url,
       orchestratorUrl: machineOptions.orchestrator === false ? null : (orchestrator?.url ?? null),
       pollIntervalMs: 200,
+      confirmations: 0,
     };
     const logs: unknown[] = [];
     const traffic: unknown[] = [];
