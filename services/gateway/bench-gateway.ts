@@ -4,6 +4,7 @@
  * gateway's RSS before and after), then checks every distinct (ticket, object) served is recorded once.
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { HDNodeWallet } from 'ethers';
@@ -21,6 +22,12 @@ const CONCURRENCY = 32;
 function rssMiB(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : NaN;
+}
+
+/** CPU seconds (user + system) the process used so far, from /proc (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -67,14 +74,33 @@ try {
     `gateway benchmark: loopback, ${digests.length} objects of ${data.objects[1]!.length} B, concurrency ${CONCURRENCY}`,
   );
 
-  // 1. Tickets: challenge + EIP-712 request + canAccess on chain + signed ticket.
+  // 1a. Tickets end to end, as a caller sees them: challenge + EIP-712 request signed in this (client)
+  // process + canAccess on chain (<= 1 s cache) + signed ticket + the client's check of the reply.
+  const load = () => `load ${loadavg()[0]!.toFixed(2)}`;
   let started = performance.now();
   const tickets = await pool(TICKETS, CONCURRENCY, () =>
     client.requestTicket(lab, { sbtId: labSbt, datasetId, op: OP.READ }),
   );
   let seconds = (performance.now() - started) / 1000;
   console.log(
-    `tickets: ${TICKETS} in ${seconds.toFixed(2)} s = ${(TICKETS / seconds).toFixed(0)} tickets/s (client signs each request)`,
+    `tickets end-to-end: ${TICKETS} in ${seconds.toFixed(2)} s = ${(TICKETS / seconds).toFixed(0)} tickets/s ` +
+      `(client fetches a challenge and signs each request inside the timing; ${load()})`,
+  );
+
+  // 1b. The gateway's issuance: challenges fetched and requests signed before the timing; timed is
+  // POST /v1/tickets (signature check, nonce, chain check, signing) plus the client's check of each reply.
+  const prepared = await pool(TICKETS, CONCURRENCY, () =>
+    client.prepareTicketRequest(lab, { sbtId: labSbt, datasetId, op: OP.READ }),
+  );
+  const gatewayPid = gateway.process.pid!;
+  let cpu = cpuSeconds(gatewayPid);
+  started = performance.now();
+  const issued = await pool(TICKETS, CONCURRENCY, (i) => client.submitTicketRequest(prepared[i]!));
+  seconds = (performance.now() - started) / 1000;
+  cpu = cpuSeconds(gatewayPid) - cpu;
+  console.log(
+    `tickets issued (pre-signed requests): ${issued.length} in ${seconds.toFixed(2)} s = ${(TICKETS / seconds).toFixed(0)} tickets/s; ` +
+      `gateway CPU ${((cpu * 1000) / TICKETS).toFixed(2)} ms/ticket = ${(TICKETS / cpu).toFixed(0)} tickets per gateway CPU-second (${load()})`,
   );
 
   // 2. Serves: 20 tickets x 20 objects = 400 distinct uses, every request ticket-checked and re-checked on chain (<= 1 s cache).
@@ -92,13 +118,16 @@ try {
     }
     latencies.push(performance.now() - t0);
   };
+  cpu = cpuSeconds(gatewayPid);
   started = performance.now();
   await pool(SERVES, CONCURRENCY, serve);
   seconds = (performance.now() - started) / 1000;
+  cpu = cpuSeconds(gatewayPid) - cpu;
   latencies.sort((a, b) => a - b);
   console.log(
     `serves: ${SERVES} in ${seconds.toFixed(2)} s = ${(SERVES / seconds).toFixed(0)} serves/s, ` +
-      `p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, errors ${errors}`,
+      `p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, errors ${errors}; ` +
+      `gateway CPU ${((cpu * 1000) / SERVES).toFixed(3)} ms/serve (${load()})`,
   );
 
   // 3. Burst: 10,000 requests issued at once (the client queues them on 64 keep-alive sockets).
@@ -112,7 +141,7 @@ try {
   const rssAfter = rssMiB(gateway.process.pid!);
   console.log(
     `burst: ${BURST} requests in ${seconds.toFixed(2)} s, errors ${errors}, p99 ${percentile(latencies, 99).toFixed(0)} ms (queueing included), ` +
-      `gateway RSS ${rssBefore.toFixed(0)} MiB before, ${rssAfter.toFixed(0)} MiB after`,
+      `gateway RSS ${rssBefore.toFixed(0)} MiB before, ${rssAfter.toFixed(0)} MiB after (${load()})`,
   );
 
   // 4. Every distinct (ticket, object) recorded exactly once.
@@ -131,6 +160,8 @@ try {
   console.log(
     `uses: ${distinct} distinct (ticket, object) served; ${recorded} recorded; ${used} Used events; runsUsed ${runs}`,
   );
+  const health = (await (await fetch(`${gateway.url}/health`)).json()) as { eventLoopDelayMs?: unknown };
+  console.log(`gateway event-loop delay since start (ms): ${JSON.stringify(health.eventLoopDelayMs)}`);
   const warnings = gateway.logs.filter((line) => /"level":"(warn|error)"/.test(line));
   console.log(`gateway warnings/errors: ${warnings.length}`);
   for (const line of warnings.slice(0, 5)) console.log(`  ${line}`);

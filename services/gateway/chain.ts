@@ -27,6 +27,8 @@ export interface GrantState {
   rateMaxRuns: bigint;
   windowStart: bigint;
   windowRuns: bigint;
+  /** `settledCount(grantId)` taken just before getGrant was asked: uses settled since are not in runsUsed yet. */
+  settledAtRead: number;
 }
 
 export interface DatasetState {
@@ -72,6 +74,8 @@ export class ChainView {
     private readonly provider: JsonRpcProvider,
     readonly addresses: CosContractAddresses,
     private readonly cacheMs: number,
+    /** Uses of a grant recorded (or failed) so far, by the outbox; monotonic (0 when there is none). */
+    private readonly settledCount: (grantId: bigint) => number = () => 0,
   ) {}
 
   /** eth_calls made so far (for /health and the benchmark). */
@@ -79,7 +83,7 @@ export class ChainView {
     return this.calls;
   }
 
-  /** Drops every cached answer (after uses were recorded, runsUsed moved). */
+  /** Drops every cached answer. (Recorded uses need no invalidation: see GrantState.settledAtRead.) */
   invalidate(): void {
     this.generation += 1;
     this.cache.clear();
@@ -171,6 +175,7 @@ export class ChainView {
   }
 
   private async grant(grantId: bigint): Promise<GrantState> {
+    const settledAtRead = this.settledCount(grantId);
     const view = (await this.call(this.access, this.addresses.DataAccess, 'getGrant', [grantId]))[0] as Result;
     return {
       grantId,
@@ -184,6 +189,7 @@ export class ChainView {
       rateMaxRuns: view.rateMaxRuns as bigint,
       windowStart: view.windowStart as bigint,
       windowRuns: view.windowRuns as bigint,
+      settledAtRead,
     };
   }
 

@@ -471,6 +471,42 @@ describe('gateway (real anvil, real process)', () => {
     expect((await chain.as('lab').DataAccess.getGrant(small.grantId)).runsUsed).toBe(2n);
   });
 
+  it('counts uses recorded after a cached grant state was read against its runs', async () => {
+    // A gateway that keeps positive chain answers 5 s: the grant state read at ticket time still says
+    // runsUsed 0 after two uses landed on chain, yet the fourth serve must be refused.
+    const cached = await startGatewayProcess(chain, mkdtempSync(path.join(chain.dir, 'gw-cached-')), {
+      COS_GATEWAY_CHAIN_CACHE_MS: '5000',
+    });
+    const c = new GatewayClient({
+      baseUrl: cached.url,
+      chainId: chain.chainId,
+      dataAccess: chain.contracts.DataAccess,
+    });
+    try {
+      for (const bytes of [data.manifestBytes, data.keys, ...data.objects])
+        await c.upload(chain.signers.steward, bytes);
+      const small = await registerAndGrant(chain, data, { opMask: OP.READ, maxRuns: 3 });
+      const ticket = await c.requestTicket(chain.signers.lab, {
+        sbtId: labSbt,
+        datasetId: small.datasetId,
+        op: OP.READ,
+      });
+      const digests = data.objects.map(sha256);
+      await c.fetchObject(ticket, digests[0]!);
+      await c.fetchObject(ticket, digests[1]!);
+      await waitRecorded(c, ticket.ticketHash, 2);
+      expect((await chain.as('lab').DataAccess.getGrant(small.grantId)).runsUsed).toBe(2n);
+      await c.fetchObject(ticket, digests[2]!);
+      const refused = await expectGatewayError(c.fetchObject(ticket, digests[3]!), 'ACCESS_DENIED');
+      expect(refused.message).toMatch(/RunsExhausted/);
+      await waitRecorded(c, ticket.ticketHash, 3);
+      expect((await chain.as('lab').DataAccess.getGrant(small.grantId)).runsUsed).toBe(3n);
+    } finally {
+      c.close();
+      await cached.stop();
+    }
+  });
+
   it('stops serving a revoked grant within ~2 s, old ticket or not; a use overtaken by the revocation is marked failed', async () => {
     const ticket = await client.requestTicket(chain.signers.lab, { sbtId: labSbt, datasetId, op: OP.READ });
     const digest = sha256(data.objects[0]!);

@@ -81,6 +81,34 @@ CREATE TABLE IF NOT EXISTS txs (
 );
 `;
 
+const RECORD_USES_SELECTOR = new Interface(COS_ABIS.DataAccess).getFunction('recordUses')!.selector;
+const BYTES32_HEX = /^0x[0-9a-fA-F]{64}$/;
+const UINT_DECIMAL = /^(0|[1-9][0-9]{0,79})$/;
+
+/**
+ * Calldata of `DataAccess.recordUses((uint256 grantId, uint8 op, bytes32 ticketCommitment, bytes32
+ * objectDigest)[])`: an array of static tuples is selector ‖ offset ‖ length ‖ 4 words a use. Written
+ * directly: ethers' ABI coder took ~20 ms for a batch of 100 on the event loop, stalling serves.
+ * (outbox.test.ts checks it against ethers.)
+ */
+export function encodeRecordUses(
+  uses: readonly { grantId: string | bigint; op: number; ticketHash: string; objectDigest: string }[],
+): string {
+  const word = (value: bigint) => {
+    if (value < 0n || value >> 256n !== 0n) throw new Error('recordUses: value out of range');
+    return value.toString(16).padStart(64, '0');
+  };
+  const parts = [RECORD_USES_SELECTOR, word(32n), word(BigInt(uses.length))];
+  for (const use of uses) {
+    if (typeof use.grantId === 'string' && !UINT_DECIMAL.test(use.grantId)) throw new Error('recordUses: bad grantId');
+    if (!Number.isInteger(use.op) || use.op < 0 || use.op > 255) throw new Error('recordUses: bad op');
+    if (!BYTES32_HEX.test(use.ticketHash) || !BYTES32_HEX.test(use.objectDigest))
+      throw new Error('recordUses: bad bytes32');
+    parts.push(word(BigInt(use.grantId)), word(BigInt(use.op)), use.ticketHash.slice(2), use.objectDigest.slice(2));
+  }
+  return parts.join('').toLowerCase();
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -96,6 +124,7 @@ export class Outbox {
   private readonly access = new Interface(COS_ABIS.DataAccess);
   private readonly seen = new Map<string, number>();
   private readonly pendingByGrant = new Map<string, number>();
+  private readonly settledByGrant = new Map<string, number>();
   private queue: Waiter[] = [];
   private commitScheduled = false;
   private timer: NodeJS.Timeout | null = null;
@@ -135,6 +164,19 @@ export class Outbox {
   /** Uses of `grantId` not yet on chain: they count against the grant's remaining runs. */
   pendingFor(grantId: bigint): number {
     return this.pendingByGrant.get(grantId.toString()) ?? 0;
+  }
+
+  /**
+   * Uses of `grantId` that left the outbox (recorded, or failed) since this process started: monotonic.
+   * A grant state read from the chain after a snapshot of this counter already counts every use settled
+   * before the snapshot; the ones settled since are the difference (see the gateway's run check).
+   */
+  settledFor(grantId: bigint): number {
+    return this.settledByGrant.get(grantId.toString()) ?? 0;
+  }
+
+  private settled(grantId: string): void {
+    this.settledByGrant.set(grantId, (this.settledByGrant.get(grantId) ?? 0) + 1);
   }
 
   get pendingTotal(): number {
@@ -275,14 +317,14 @@ export class Outbox {
       const row = rows[0]!;
       return this.access.encodeFunctionData('recordUse', [row.grant_id, row.op, row.ticket_hash, row.object_digest]);
     }
-    return this.access.encodeFunctionData('recordUses', [
+    return encodeRecordUses(
       rows.map((row) => ({
         grantId: row.grant_id,
         op: row.op,
-        ticketCommitment: row.ticket_hash,
+        ticketHash: row.ticket_hash,
         objectDigest: row.object_digest,
       })),
-    ]);
+    );
   }
 
   private markFailed(row: Row, reason: string): void {
@@ -290,6 +332,7 @@ export class Outbox {
       .prepare(`UPDATE uses SET state = 'failed', error = ? WHERE ticket_hash = ? AND object_digest = ?`)
       .run(reason, row.ticket_hash, row.object_digest);
     this.bump(row.grant_id, -1);
+    this.settled(row.grant_id);
     this.options.logger.error('use cannot be recorded', {
       ticketHash: row.ticket_hash,
       objectDigest: row.object_digest,
@@ -401,7 +444,10 @@ export class Outbox {
               .run(tx.hash);
         })();
         if (ok) {
-          for (const row of rows) this.bump(row.grant_id, -1);
+          for (const row of rows) {
+            this.bump(row.grant_id, -1);
+            this.settled(row.grant_id);
+          }
           logger.info('uses recorded', { txHash: tx.hash, uses: rows.length });
         } else {
           logger.warn('recordUses transaction reverted; recording one by one', { txHash: tx.hash });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pipeline } from 'node:stream/promises';
 import { getAddress, type BaseWallet, type JsonRpcProvider } from 'ethers';
 import { OP, ROLE, type CosContractAddresses } from '../../shared/contracts';
@@ -21,7 +22,7 @@ import { ChainView, type GrantState, type PermitState } from './chain';
 import { HttpError, isHttpError } from './errors';
 import { Outbox } from './outbox';
 import { ObjectStore } from './store';
-import { ChallengeStore, TicketAuthority, nowSeconds, ticketRequestSigner, uploadSigner } from './tickets';
+import { ChallengeStore, SignedMessages, TicketAuthority, nowSeconds } from './tickets';
 
 export interface GatewayOptions {
   logger: Logger;
@@ -124,7 +125,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maxStoreBytes: options.maxStoreBytes,
   });
   await store.init();
-  const chain = new ChainView(provider, addresses, options.chainCacheMs);
   const outbox = new Outbox(path.join(options.dataDir, 'outbox.sqlite'), {
     wallet,
     provider,
@@ -133,13 +133,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     batchSize: options.batchSize,
     flushIntervalMs: options.flushIntervalMs,
     logger: logger.child({ part: 'outbox' }),
-    onSettled: () => chain.invalidate(),
   });
+  const chain = new ChainView(provider, addresses, options.chainCacheMs, (grantId) => outbox.settledFor(grantId));
   outbox.start();
   const challenges = new ChallengeStore();
   const authority = new TicketAuthority(wallet, options.chainId, addresses.DataAccess);
+  const signedMessages = new SignedMessages(authority.domain);
   const manifests = new Map<string, Set<string>>();
   let served = 0;
+  // Stalls of the event loop (synchronous work: SQLite commits, signing...) delay every request in flight.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
 
   let attested = false;
   try {
@@ -157,7 +161,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   async function issueTicket(body: unknown): Promise<SignedTicket> {
     const { request, signature } = parseBody(signedTicketRequestSchema, body);
     const requester = getAddress(request.requester);
-    if (ticketRequestSigner(authority.domain, request, signature) !== requester) {
+    let signedByRequester: boolean;
+    try {
+      signedByRequester = signedMessages.ticketRequestSignedBy(request, signature, requester);
+    } catch {
+      throw new HttpError('BAD_REQUEST', 'Invalid request: a field is out of range for EIP-712');
+    }
+    if (!signedByRequester) {
       throw new HttpError('BAD_SIGNATURE', 'The request signature does not recover to the requester');
     }
     challenges.consume(request.nonce, requester);
@@ -167,7 +177,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const expiry = nowSeconds() + options.ticketTtlSeconds;
     if (permitId === 0n) {
       if (request.op === OP.COMPUTE) throw new HttpError('WRONG_OP', 'COMPUTE tickets name a job permit');
-      const grant = await chain.grantAccess(sbtId, requester, datasetId, request.op, true);
+      // The same <= chainCacheMs positive answer the serve path uses (a revoked grant is refused within the
+      // same bound); concurrent requests for one grant share one eth_call.
+      const grant = await chain.grantAccess(sbtId, requester, datasetId, request.op);
       checkRoom(grant);
       return authority.sign({
         grantee: requester,
@@ -220,7 +232,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   /** Uses not yet on chain count against the grant's runs (recordUse would revert once they are gone). */
   function checkRoom(grant: GrantState): void {
-    const pending = BigInt(outbox.pendingFor(grant.grantId));
+    // Not yet on chain: pending uses, and uses recorded after the (cached, <= chainCacheMs) grant state was
+    // read, which its runsUsed does not show yet. So a cached answer needs no invalidation when uses land.
+    const pending = BigInt(outbox.pendingFor(grant.grantId) + outbox.settledFor(grant.grantId) - grant.settledAtRead);
     let cap = grant.maxRuns;
     if (grant.feePerUse > 0n && grant.paidRuns < cap) cap = grant.paidRuns;
     if (grant.runsUsed + pending >= cap) {
@@ -326,18 +340,33 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   async function streamObject(res: http.ServerResponse, digest: string, size: number): Promise<void> {
-    const stream = store.openRead(digest);
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', () => reject(new HttpError('NOT_FOUND', `Object ${digest} is not stored here`)));
-    });
-    res.writeHead(200, {
+    const headers = {
       'content-type': 'application/octet-stream',
       'content-length': size,
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
       [HEADER.digest]: digest,
+    };
+    if (store.servedFromMemory(size)) {
+      // Small objects: whole from the store's bounded memory cache, one write, no stream machinery.
+      let bytes: Buffer | null;
+      try {
+        bytes = await store.readCached(digest);
+      } catch {
+        bytes = null;
+      }
+      if (!bytes || bytes.length !== size) throw new HttpError('NOT_FOUND', `Object ${digest} is not stored here`);
+      res.writeHead(200, headers);
+      served += 1;
+      res.end(bytes);
+      return;
+    }
+    const stream = store.openRead(digest, size);
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', () => reject(new HttpError('NOT_FOUND', `Object ${digest} is not stored here`)));
     });
+    res.writeHead(200, headers);
     served += 1;
     try {
       await pipeline(stream, res);
@@ -365,7 +394,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       throw new HttpError('BAD_REQUEST', 'The upload signature names another digest than the path');
     }
     const uploader = getAddress(message.uploader);
-    if (uploadSigner(authority.domain, message, signature) !== uploader) {
+    if (!signedMessages.uploadSignedBy(message, signature, uploader)) {
       throw new HttpError('BAD_SIGNATURE', 'The upload signature does not recover to the uploader');
     }
     const now = nowSeconds();
@@ -475,9 +504,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         outboxPending: outbox.pendingTotal,
         uses: outbox.counts(),
         challenges: challenges.size,
+        eventLoopDelayMs: {
+          p50: Math.round(loopDelay.percentile(50) / 1e4) / 100,
+          p99: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+          max: Math.round(loopDelay.max / 1e4) / 100,
+        },
       };
     },
     async close() {
+      loopDelay.disable();
       await store.abortUploads();
       await outbox.drain(3_000).catch(() => undefined);
       await outbox.close();

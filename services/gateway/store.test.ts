@@ -8,7 +8,9 @@ import { ObjectStore } from './store';
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const dirs: string[] = [];
-async function store(options = { maxObjectBytes: 1 << 20, maxStoreBytes: 0 }) {
+async function store(
+  options: ConstructorParameters<typeof ObjectStore>[1] = { maxObjectBytes: 1 << 20, maxStoreBytes: 0 },
+) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cos-store-'));
   dirs.push(dir);
   const result = new ObjectStore(dir, options);
@@ -63,5 +65,32 @@ describe('object store', () => {
     await expect(put).rejects.toThrow();
     expect(readdirSync(path.join(dir, 'tmp'))).toEqual([]);
     expect(await s.size(sha(bytes))).toBeNull();
+  });
+
+  it('serves small objects from a bounded memory cache, and streams exact ranges', async () => {
+    const { store: s } = await store({
+      maxObjectBytes: 1 << 20,
+      maxStoreBytes: 0,
+      memoryObjectBytes: 4096,
+      memoryCacheBytes: 8192,
+    });
+    const objects = [randomBytes(4096), randomBytes(4000), randomBytes(3000), randomBytes(5000)];
+    for (const bytes of objects) await s.put(sha(bytes), bytes.length, Readable.from([bytes]));
+    expect(s.servedFromMemory(4096)).toBe(true);
+    expect(s.servedFromMemory(5000)).toBe(false);
+    // Concurrent first reads share one; every read returns the stored bytes.
+    const [a, b] = await Promise.all([s.readCached(sha(objects[0]!)), s.readCached(sha(objects[0]!))]);
+    expect(a!.equals(objects[0]!)).toBe(true);
+    expect(b).toBe(a);
+    for (const bytes of objects.slice(0, 3)) expect((await s.readCached(sha(bytes)))!.equals(bytes)).toBe(true);
+    // Over the 8 KiB budget: the least recently served (objects[0]) was dropped and is read again from disk.
+    const again = await s.readCached(sha(objects[0]!));
+    expect(again).not.toBe(a);
+    expect(again!.equals(objects[0]!)).toBe(true);
+    expect(await s.readCached(sha(randomBytes(10)))).toBeNull();
+    const chunks: Buffer[] = [];
+    for await (const chunk of s.openRead(sha(objects[3]!), 5000)) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(objects[3]!)).toBe(true);
+    expect(await s.size(sha(objects[3]!))).toBe(5000);
   });
 });

@@ -10,6 +10,10 @@ export interface StoreOptions {
   maxObjectBytes: number;
   /** 0 = no quota. */
   maxStoreBytes: number;
+  /** Objects up to this size are served from memory once read (default 1 MiB; 0 = never). */
+  memoryObjectBytes?: number;
+  /** Total bytes kept in memory for them, least recently served dropped first (default 64 MiB). */
+  memoryCacheBytes?: number;
 }
 
 export interface PutResult {
@@ -31,6 +35,11 @@ export class ObjectStore {
   private totalBytes = 0;
   private reservedBytes = 0;
   private readonly inFlight = new Map<Readable, Promise<unknown>>();
+  private readonly sizes = new Map<string, number>();
+  /** Small objects' bytes, in least-recently-served order (Map insertion order). */
+  private readonly memory = new Map<string, Buffer>();
+  private memoryBytes = 0;
+  private readonly reading = new Map<string, Promise<Buffer | null>>();
 
   constructor(
     root: string,
@@ -64,17 +73,80 @@ export class ObjectStore {
     return path.join(this.objectsDir, digest.slice(0, 2), digest);
   }
 
-  /** Size of the stored object, or null when it is not stored. */
+  /**
+   * Size of the stored object, or null when it is not stored. Stored objects are immutable and never
+   * removed (content-addressed), so a size once seen is remembered (bounded) instead of stat'ed per serve.
+   */
   async size(digest: string): Promise<number | null> {
+    const known = this.sizes.get(digest);
+    if (known !== undefined) return known;
+    let size: number;
     try {
-      return (await stat(this.pathOf(digest))).size;
+      size = (await stat(this.pathOf(digest))).size;
     } catch {
       return null;
     }
+    this.rememberSize(digest, size);
+    return size;
   }
 
-  openRead(digest: string): ReadStream {
-    return createReadStream(this.pathOf(digest), { highWaterMark: 256 * 1024 });
+  private rememberSize(digest: string, size: number): void {
+    if (this.sizes.size >= 100_000) this.sizes.clear();
+    this.sizes.set(digest, size);
+  }
+
+  /**
+   * Streams a stored object of `size` bytes. The range and buffer are sized to the object, so a small
+   * object is one read of its own size (not a 256 KiB buffer and a second read to find the end).
+   */
+  openRead(digest: string, size: number): ReadStream {
+    return createReadStream(this.pathOf(digest), {
+      start: 0,
+      end: Math.max(0, size - 1),
+      highWaterMark: Math.max(1, Math.min(size, 256 * 1024)),
+    });
+  }
+
+  /** Whether `size` bytes are served whole from memory (`readCached`) rather than streamed. */
+  servedFromMemory(size: number): boolean {
+    return size <= (this.options.memoryObjectBytes ?? 1024 * 1024);
+  }
+
+  /**
+   * A small stored object's bytes (see servedFromMemory), kept in a bounded LRU: stored objects never
+   * change (the name is the SHA-256), so serving them from memory saves an open/read/close per request.
+   * Concurrent first reads share one. Null when the object is not stored.
+   */
+  async readCached(digest: string): Promise<Buffer | null> {
+    const hit = this.memory.get(digest);
+    if (hit) {
+      this.memory.delete(digest);
+      this.memory.set(digest, hit);
+      return hit;
+    }
+    let pending = this.reading.get(digest);
+    if (!pending) {
+      pending = this.readSmall(digest, this.options.memoryObjectBytes ?? 1024 * 1024)
+        .then((bytes) => {
+          if (bytes) this.keep(digest, bytes);
+          return bytes;
+        })
+        .finally(() => this.reading.delete(digest));
+      this.reading.set(digest, pending);
+    }
+    return pending;
+  }
+
+  private keep(digest: string, bytes: Buffer): void {
+    const budget = this.options.memoryCacheBytes ?? 64 * 1024 * 1024;
+    if (bytes.length > budget || this.memory.has(digest)) return;
+    this.memoryBytes += bytes.length;
+    this.memory.set(digest, bytes);
+    for (const [oldest, old] of this.memory) {
+      if (this.memoryBytes <= budget) break;
+      this.memory.delete(oldest);
+      this.memoryBytes -= old.length;
+    }
   }
 
   /** Reads a small object whole (manifests); refuses anything larger than `max` bytes. */
@@ -166,6 +238,7 @@ export class ObjectStore {
       await rename(tmpPath, finalPath);
       await syncDir(path.dirname(finalPath));
       this.totalBytes += declaredSize;
+      this.rememberSize(digest, declaredSize);
       return { digest, size: declaredSize, created: true };
     } catch (error) {
       await rm(tmpPath, { force: true });

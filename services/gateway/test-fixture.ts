@@ -117,7 +117,9 @@ export async function startGatewayProcess(
   env: Record<string, string> = {},
 ): Promise<GatewayProcess> {
   const entry = path.resolve('services', 'gateway', 'main.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  // GATEWAY_NODE_ARGS: extra node flags for the gateway process only (e.g. --cpu-prof for profiling).
+  const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     env: {
       ...process.env,
       COS_GATEWAY_RPC_URL: chain.anvil.rpcUrl,
