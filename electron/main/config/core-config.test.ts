@@ -50,4 +50,34 @@ describe('core configuration', () => {
     );
     expect(defaultDataDir({ COS_DATA_DIR: '/tmp/cos' }, 'linux')).toBe('/tmp/cos');
   });
+
+  it('uses a saved custom network over the launcher environment, and the devnet otherwise', () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cos-settings-'));
+    const devnetFile = path.join(dataDir, 'devnet.json');
+    writeFileSync(devnetFile, JSON.stringify(deployment));
+    const customFile = path.join(dataDir, 'custom.json');
+    writeFileSync(customFile, JSON.stringify({ ...deployment, network: 'consortium', chainId: 777 }));
+    const env = { COS_DATA_DIR: dataDir, COS_DEPLOYMENT_FILE: devnetFile, COS_GATEWAY_URL: 'http://127.0.0.1:1' };
+    expect(loadCoreConfig('browser-host', '1', env)).toMatchObject({ networkName: 'devnet', confirmations: 0 });
+    const settings = {
+      network: 'custom',
+      rpcUrl: 'https://rpc.example',
+      deploymentFile: customFile,
+      gatewayUrl: 'https://gateway.example',
+      orchestratorUrl: null,
+      confirmations: 12,
+    };
+    writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify(settings));
+    expect(loadCoreConfig('browser-host', '1', env)).toMatchObject({
+      networkName: 'consortium',
+      rpcUrl: 'https://rpc.example',
+      gatewayUrl: 'https://gateway.example',
+      orchestratorUrl: null,
+      confirmations: 12,
+      deploymentFile: customFile,
+    });
+    // A damaged settings file is ignored, never half-applied.
+    writeFileSync(path.join(dataDir, 'settings.json'), '{"network":"custom"');
+    expect(loadCoreConfig('browser-host', '1', env)).toMatchObject({ networkName: 'devnet', confirmations: 0 });
+  });
 });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -31,7 +31,7 @@ export async function localManifest(ctx: CustodianContext, manifestCommitment: s
     throw new AppError('NOT_FOUND', 'This dataset was not encrypted on this machine (no local manifest)');
   }
   const manifest = parseManifest(JSON.parse(bytes.toString('utf8')) as unknown);
-  const digest = `0x${(await import('node:crypto')).createHash('sha256').update(bytes).digest('hex')}`;
+  const digest = `0x${createHash('sha256').update(bytes).digest('hex')}`;
   if (digest !== manifestCommitment.toLowerCase())
     throw new AppError('CONFLICT', 'The local manifest does not match its commitment');
   return manifest;
