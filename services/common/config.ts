@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type z } from 'zod';
+import { z } from 'zod';
 
 /**
  * Service configuration: defaults < JSON file (`--config FILE` or COS_<SERVICE>_CONFIG) < environment
@@ -35,4 +35,33 @@ export function loadServiceConfig<S extends z.ZodObject>(
     throw new Error(`${service}: invalid configuration: ${detail}`);
   }
   return parsed.data;
+}
+
+/** A 32-byte hex private key (with or without 0x), as a config value. */
+export const hexPrivateKeySchema = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'a 32-byte hex private key');
+
+/**
+ * A service's signing key from `privateKey` or `privateKeyFile` (first line, trimmed), 0x-prefixed; null
+ * when neither is set. Errors never echo the file's content.
+ */
+export function resolveServicePrivateKey(
+  service: string,
+  config: { privateKey?: string | undefined; privateKeyFile?: string | undefined },
+): string | null {
+  let key = config.privateKey ?? null;
+  if (!key && config.privateKeyFile) {
+    let text: string;
+    try {
+      text = readFileSync(config.privateKeyFile, 'utf8');
+    } catch (error) {
+      throw new Error(`${service}: cannot read privateKeyFile: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    const candidate = text.trim().split(/\r?\n/)[0] ?? '';
+    if (!hexPrivateKeySchema.safeParse(candidate).success) {
+      throw new Error(`${service}: privateKeyFile does not hold a 32-byte hex key`);
+    }
+    key = candidate;
+  }
+  if (!key) return null;
+  return key.startsWith('0x') ? key : `0x${key}`;
 }

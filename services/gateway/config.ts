@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { loadServiceConfig } from '../common/config';
+import { hexPrivateKeySchema, loadServiceConfig, resolveServicePrivateKey } from '../common/config';
 import { TICKET_TTL_SECONDS } from '../../shared/gateway/protocol';
-
-const hexKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'a 32-byte hex private key');
 
 /** Configuration keys; environment COS_GATEWAY_<UPPER_SNAKE> overrides the file. */
 export const gatewayConfigSchema = z.object({
@@ -16,7 +13,7 @@ export const gatewayConfigSchema = z.object({
   /** Object store (objects/, tmp/) and the outbox database live here. */
   dataDir: z.string().min(1).optional(),
   /** The gateway account's key (hex); devnet only: prefer privateKeyFile. */
-  privateKey: hexKey.optional(),
+  privateKey: hexPrivateKeySchema.optional(),
   privateKeyFile: z.string().min(1).optional(),
   maxObjectBytes: z.coerce
     .number()
@@ -39,22 +36,7 @@ export function loadGatewayConfig(argv?: readonly string[], env?: NodeJS.Process
   return loadServiceConfig('gateway', gatewayConfigSchema, argv, env);
 }
 
-/** The private key from `privateKey` or `privateKeyFile` (first line, trimmed); null when neither is set. */
+/** The private key from `privateKey` or `privateKeyFile`; null when neither is set. Never echoed. */
 export function resolvePrivateKey(config: GatewayConfig): string | null {
-  let key = config.privateKey ?? null;
-  if (!key && config.privateKeyFile) {
-    let text: string;
-    try {
-      text = readFileSync(config.privateKeyFile, 'utf8');
-    } catch (error) {
-      throw new Error(`gateway: cannot read privateKeyFile: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-    const candidate = text.trim().split(/\r?\n/)[0] ?? '';
-    // Never echo the file's content: only say that it is not a key.
-    if (!hexKey.safeParse(candidate).success)
-      throw new Error('gateway: privateKeyFile does not hold a 32-byte hex key');
-    key = candidate;
-  }
-  if (!key) return null;
-  return key.startsWith('0x') ? key : `0x${key}`;
+  return resolveServicePrivateKey('gateway', config);
 }

@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { loadServiceConfig } from '../common/config';
-
-const hexKey = z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, 'a 32-byte hex private key');
+import { hexPrivateKeySchema, loadServiceConfig, resolveServicePrivateKey } from '../common/config';
 
 /** Configuration keys: defaults < JSON file (`--config` or COS_ORCHESTRATOR_CONFIG) < COS_ORCHESTRATOR_<UPPER_SNAKE>. */
 export const orchestratorConfigSchema = z.object({
@@ -15,7 +12,7 @@ export const orchestratorConfigSchema = z.object({
   /** The job database (orchestrator.sqlite) lives here. */
   dataDir: z.string().min(1).optional(),
   /** The orchestrator account's key (hex); devnet only: prefer privateKeyFile. */
-  privateKey: hexKey.optional(),
+  privateKey: hexPrivateKeySchema.optional(),
   privateKeyFile: z.string().min(1).optional(),
   /** The gateway this orchestrator fetches from and stores results at. */
   gatewayUrl: z.string().url().optional(),
@@ -42,24 +39,9 @@ export function loadOrchestratorConfig(argv?: readonly string[], env?: NodeJS.Pr
   return loadServiceConfig('orchestrator', orchestratorConfigSchema, argv, env);
 }
 
-/** The private key from `privateKey` or `privateKeyFile` (first line); null when neither is set. Never echoed. */
+/** The private key from `privateKey` or `privateKeyFile`; null when neither is set. Never echoed. */
 export function resolvePrivateKey(config: OrchestratorConfig): string | null {
-  let key = config.privateKey ?? null;
-  if (!key && config.privateKeyFile) {
-    let text: string;
-    try {
-      text = readFileSync(config.privateKeyFile, 'utf8');
-    } catch (error) {
-      throw new Error(`orchestrator: cannot read privateKeyFile: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-    const candidate = text.trim().split(/\r?\n/)[0] ?? '';
-    if (!hexKey.safeParse(candidate).success) {
-      throw new Error('orchestrator: privateKeyFile does not hold a 32-byte hex key');
-    }
-    key = candidate;
-  }
-  if (!key) return null;
-  return key.startsWith('0x') ? key : `0x${key}`;
+  return resolveServicePrivateKey('orchestrator', config);
 }
 
 export function backoffMs(config: Pick<OrchestratorConfig, 'retryBaseMs'>, attempt: number): number {
