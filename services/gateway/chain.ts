@@ -221,6 +221,22 @@ export class ChainView {
     });
   }
 
+  /** The identity token of `account` and the FHE key digest published on it (zero without either). */
+  identityKey(account: string): Promise<{ sbtId: bigint; fheKeyFingerprint: string }> {
+    return this.cached(`identity-key:${account.toLowerCase()}`, async () => {
+      const sbtId = (await this.call(this.identity, this.addresses.IdentitySBT, 'rolesOf', [account]))[0] as bigint;
+      return { sbtId, fheKeyFingerprint: sbtId === 0n ? ZERO32 : await this.fheKeyOf(sbtId) };
+    });
+  }
+
+  /** The FHE key digest published on identity token `sbtId` (zero when none). */
+  fheKeyOf(sbtId: bigint): Promise<string> {
+    return this.cached(`fhe-key:${sbtId}`, async () => {
+      const result = await this.call(this.identity, this.addresses.IdentitySBT, 'fheKeyFingerprintOf', [sbtId]);
+      return (result[0] as string).toLowerCase();
+    });
+  }
+
   /** The current holder of identity token `sbtId` (zero address when burned or unknown). */
   holderOf(sbtId: bigint): Promise<string> {
     return this.cached(`holder:${sbtId}`, async () => {

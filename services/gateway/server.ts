@@ -414,7 +414,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const roles = await chain.roles(uploader);
     if ((roles & BigInt(ROLE.STEWARD | ROLE.ORCHESTRATOR)) === 0n) {
-      throw new HttpError('ACCESS_DENIED', 'Access denied: uploads need an attested steward or orchestrator');
+      // Anyone else may only publish its own public FHE key bundle, the one its identity token names.
+      const identity = await chain.identityKey(uploader);
+      if (identity.sbtId === 0n || identity.fheKeyFingerprint !== `0x${digest}`) {
+        throw new HttpError(
+          'ACCESS_DENIED',
+          'Access denied: uploads need an attested steward or orchestrator, or are the uploader’s own published key bundle',
+        );
+      }
     }
     const result = await store.put(digest, message.size, req);
     if (result.created) logger.info('object stored', { digest, size: result.size, uploader });
@@ -422,6 +429,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   // ------------------------------------------------------------------ router
+
+  const ZERO_DIGEST = `0x${'0'.repeat(64)}`;
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse, parts: string[]): Promise<void> {
     const method = req.method ?? 'GET';
@@ -451,6 +460,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
     if (parts.length === 2 && a === 'results' && method === 'GET') {
       await serveResult(req, res, uintParam(b!, 'permitId'));
+      return;
+    }
+    if (parts.length === 3 && a === 'identities' && c === 'keys' && method === 'GET') {
+      const fingerprint = await chain.fheKeyOf(uintParam(b!, 'sbtId'));
+      if (fingerprint === ZERO_DIGEST) throw new HttpError('NOT_FOUND', `Identity ${b} has published no FHE key`);
+      const digest = fingerprint.slice(2);
+      const size = await store.size(digest);
+      if (size === null) throw new HttpError('NOT_FOUND', `The key bundle of identity ${b} is not stored here`);
+      await streamObject(res, digest, size);
       return;
     }
     if (parts.length === 2 && a === 'uses' && method === 'GET') {

@@ -667,6 +667,24 @@ export class GatewayClient {
     return bytes;
   }
 
+  /**
+   * An identity's public FHE key bundle (public, no ticket), checked against the digest its token publishes
+   * when `expectedDigest` is given (the caller reads it from IdentitySBT.fheKeyFingerprintOf).
+   */
+  async fetchIdentityKeys(sbtId: bigint | number | string, expectedDigest?: string): Promise<Uint8Array> {
+    const res = await this.call('GET', paths.identityKeys(sbtId), {});
+    const header = res.headers[HEADER.digest];
+    const bytes = await readBody(res);
+    const digest = sha256(bytes);
+    if (typeof header !== 'string' || header !== digest) {
+      throw badResponse(`the key bundle does not hash to its ${HEADER.digest} header`, res.statusCode);
+    }
+    if (expectedDigest !== undefined && `0x${digest}` !== expectedDigest.toLowerCase()) {
+      throw badResponse('the key bundle does not hash to the published fingerprint', 200);
+    }
+    return bytes;
+  }
+
   /** How the uses under a ticket stand: pending, recorded (with the transaction) or failed (with the reason). */
   useState(ticketHash: string): Promise<UseState> {
     return this.json(useStateSchema, 'GET', paths.uses(ticketHash));

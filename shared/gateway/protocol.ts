@@ -21,7 +21,9 @@ import { z } from 'zod';
  *   bundle is the object whose SHA-256 is the on-chain fheKeyFingerprint. So what a ticket opens is
  *   anchored on chain, not in the gateway's own records.
  * - Uploads (PUT) carry an EIP-712 `Upload` signature of an attested steward (dataset objects, before
- *   or after registration) or orchestrator (results).
+ *   or after registration) or orchestrator (results), or of any identity holder uploading exactly its own
+ *   public FHE key bundle (the object whose SHA-256 its token publishes as fheKeyFingerprint).
+ * - Public key bundles of identities are public: GET /v1/identities/:sbtId/keys needs no ticket.
  */
 
 export const API_PREFIX = '/v1';
@@ -53,6 +55,8 @@ export const ROUTES = {
   object: `GET ${API_PREFIX}/datasets/:datasetId/objects/:digest`,
   /** GET /v1/results/:permitId (result ticket). */
   result: `GET ${API_PREFIX}/results/:permitId`,
+  /** GET /v1/identities/:sbtId/keys: an identity's public FHE key bundle (public; no ticket). */
+  identityKeys: `GET ${API_PREFIX}/identities/:sbtId/keys`,
   /** GET /v1/uses/:ticketHash: the recording state of the uses under a ticket. */
   uses: `GET ${API_PREFIX}/uses/:ticketHash`,
 } as const;
@@ -66,6 +70,7 @@ export const paths = {
   object: (datasetId: bigint | string, digest: string) => `${API_PREFIX}/datasets/${datasetId}/objects/${digest}`,
   result: (permitId: bigint | string) => `${API_PREFIX}/results/${permitId}`,
   uses: (ticketHash: string) => `${API_PREFIX}/uses/${ticketHash}`,
+  identityKeys: (sbtId: bigint | string | number) => `${API_PREFIX}/identities/${sbtId}/keys`,
 } as const;
 
 /** `resultURI` the orchestrator posts: `<gateway base URL>/v1/results/<permitId>` is where it is served. */

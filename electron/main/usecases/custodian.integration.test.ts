@@ -64,6 +64,15 @@ describe('custodian use cases on a real devnet', () => {
     expect(await identity.fheKeyFingerprintOf(onboarded.sbtId!)).toBe(stewardProfile.fheKeyDigest);
     await ipc(lab, 'profiles.create', { label: 'Genomics lab', role: 'lab' });
     const labProfile = await ipc(lab, 'profiles.onboard', {});
+    // The lab's public FHE key bundle is public at the gateway, under its identity.
+    const published = new GatewayClient({
+      baseUrl: stack.gateway.url,
+      chainId: chain.chainId,
+      dataAccess: chain.contracts.DataAccess,
+    });
+    const labKeys = await published.fetchIdentityKeys(labProfile.sbtId!, labProfile.fheKeyDigest!);
+    published.close();
+    expect(Buffer.from(labKeys)).toEqual(await readFile(path.join(lab.dataDir, 'public-keys', `${labProfile.id}.bin`)));
     expect(labProfile.sbtId).toBeGreaterThan(onboarded.sbtId!);
     await ipc(donor, 'profiles.create', { label: 'Donor', role: 'donor' });
     const donorProfile = await ipc(donor, 'profiles.onboard', {});

@@ -128,6 +128,18 @@ export async function onboardProfile(ctx: CustodianContext): Promise<ProfileView
     const current = await ctx.contracts.IdentitySBT.fheKeyFingerprintOf(sbtId);
     if (current !== digest)
       await sendTx(active, 'FHE key publication', () => active.contracts.IdentitySBT.publishFheKey(digest));
+    // The bundle itself goes to the gateway, where anyone can fetch it by identity (a lab's key is what
+    // key-switched results are addressed to). Publishing is retried on the next onboarding if it fails.
+    if (ctx.deps.gatewayUrl) {
+      await ctx
+        .gateway()
+        .upload(active.unlocked.signer, publicKeys)
+        .catch((error: unknown) =>
+          ctx.deps.logger.error('public key bundle not uploaded', {
+            error: toAppError(error, 'upload failed').message,
+          }),
+        );
+    }
   }
   if (chainId === DEVNET_CHAIN_ID && active.unlocked.profile.role === 'lab') {
     // Devnet labs get fee tokens from the faucet so fee-bearing grants can be funded.
