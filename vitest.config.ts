@@ -7,7 +7,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{electron,shared,services,scripts}/**/*.test.ts'],
+          include: ['{electron,shared,services,scripts,renderer}/**/*.test.ts'],
           exclude: ['**/*.integration.test.ts', 'node_modules/**'],
           testTimeout: 15_000,
         },

@@ -13,6 +13,32 @@ export interface ServiceOptions {
   /** Extra health facts (chain id, queue depth...); throwing marks the service unhealthy. */
   health?: () => Promise<Record<string, unknown>> | Record<string, unknown>;
   routes?: Record<string, RouteHandler>;
+  /**
+   * Routes with parameters: asked first for every request but `GET /health`; resolves false when the
+   * request is not its own (then the exact routes, then 404). An error with `status` and `code` becomes
+   * that JSON error reply; anything else a 500 with no details.
+   */
+  handler?: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
+}
+
+/** What a handler throws for a typed error reply. */
+export interface HttpErrorLike {
+  status: number;
+  code: string;
+  message: string;
+}
+
+function isHttpErrorLike(error: unknown): error is HttpErrorLike {
+  const candidate = error as Partial<HttpErrorLike> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.status === 'number' &&
+    candidate.status >= 400 &&
+    candidate.status < 600 &&
+    typeof candidate.code === 'string' &&
+    typeof candidate.message === 'string'
+  );
 }
 
 export interface RunningService {
@@ -51,6 +77,7 @@ export async function startHttpService(options: ServiceOptions): Promise<Running
           });
           return;
         }
+        if (options.handler && (await options.handler(req, res))) return;
         const handler = options.routes?.[route];
         if (!handler) {
           sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route ${route}` } });
@@ -58,6 +85,11 @@ export async function startHttpService(options: ServiceOptions): Promise<Running
         }
         await handler(req, res);
       } catch (error) {
+        if (isHttpErrorLike(error)) {
+          if (!res.headersSent) sendJson(res, error.status, { error: { code: error.code, message: error.message } });
+          else res.destroy();
+          return;
+        }
         logger.error('request failed', { route, error: (error as Error).message });
         if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
         else res.destroy();

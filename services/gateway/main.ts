@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { COS_CONTRACT_NAMES, type CosContractAddresses } from '../../shared/contracts';
 import { parseDeployment } from '../../shared/deployment';
-import { closeOnSignals, sendJson, startHttpService } from '../common/http-service';
+import { closeOnSignals, startHttpService } from '../common/http-service';
 import { createLogger } from '../common/log';
 import { loadGatewayConfig, resolvePrivateKey } from './config';
 import { createGateway, type Gateway } from './server';
@@ -67,27 +67,8 @@ const service = await startHttpService({
   port: config.port,
   logger,
   health: () => ({ ready: gateway !== null, publicUrl: config.publicUrl ?? null, ...(gateway?.health() ?? {}) }),
-});
-
-// startHttpService dispatches exact `METHOD /path` routes only; the gateway's routes have parameters, so its
-// dispatcher goes in front and hands everything else (/health, 404s) to the common one.
-const [common] = service.server.listeners('request') as ((req: unknown, res: unknown) => void)[];
-service.server.removeAllListeners('request');
-service.server.on('request', (req, res) => {
-  if (!gateway) {
-    common!(req, res);
-    return;
-  }
-  gateway.handle(req, res).then(
-    (handled) => {
-      if (!handled) common!(req, res);
-    },
-    (error: unknown) => {
-      logger.error('request failed', { error: (error as Error).message });
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
-      else res.destroy();
-    },
-  );
+  // The gateway's routes have parameters; it answers /v1/... itself and leaves the rest to the common service.
+  handler: (req, res) => (gateway ? gateway.handle(req, res) : Promise.resolve(false)),
 });
 
 closeOnSignals(async () => {

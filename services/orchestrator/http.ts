@@ -1,7 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { z } from 'zod';
-import { sendJson } from '../common/http-service';
+import { sendJson, startHttpService } from '../common/http-service';
 import type { Logger } from '../common/log';
 import { JOB_STATES, type JobRecord, type JobStore } from './store';
 
@@ -111,26 +110,14 @@ function parsePermitId(raw: string): bigint {
 
 export async function startApi(options: ApiOptions): Promise<RunningApi> {
   const { logger, store } = options;
-  const startedAt = Date.now();
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     const parts = url.pathname.split('/').filter(Boolean);
 
-    if (method === 'GET' && url.pathname === '/health') {
-      sendJson(res, 200, {
-        status: 'ok',
-        service: 'orchestrator',
-        version: options.version,
-        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-        ...(await options.health()),
-      });
-      return;
-    }
-    if (parts[0] !== 'v1' || parts[1] !== 'jobs' || parts.length > 4) {
-      throw new ApiError(404, 'NOT_FOUND', `No route ${method} ${url.pathname}`);
-    }
+    if (parts[0] !== 'v1' || parts[1] !== 'jobs') return false;
+    if (parts.length > 4) throw new ApiError(404, 'NOT_FOUND', `No route ${method} ${url.pathname}`);
     if (parts.length === 2 && method === 'GET') {
       const query = listQuerySchema.safeParse(Object.fromEntries(url.searchParams));
       if (!query.success) {
@@ -139,14 +126,14 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       }
       const jobs = store.list({ state: query.data.state, limit: query.data.limit, afterPermitId: query.data.after });
       sendJson(res, 200, { jobs: jobs.map(jobStatus), limit: query.data.limit });
-      return;
+      return true;
     }
     if (parts.length === 3 && method === 'GET') {
       const permitId = parsePermitId(parts[2]!);
       const job = store.get(permitId);
       if (!job) throw new ApiError(404, 'NOT_FOUND', `No job for permit ${permitId} (not seen on chain yet?)`);
       sendJson(res, 200, jobStatus(job));
-      return;
+      return true;
     }
     if (parts.length === 4 && parts[3] === 'params' && method === 'PUT') {
       const permitId = parsePermitId(parts[2]!);
@@ -182,37 +169,19 @@ export async function startApi(options: ApiOptions): Promise<RunningApi> {
       store.setParams(permitId, JSON.stringify(params));
       logger.info('job parameters received', { permitId: permitId.toString() });
       sendJson(res, 200, jobStatus(store.get(permitId)!));
-      return;
+      return true;
     }
     throw new ApiError(404, 'NOT_FOUND', `No route ${method} ${url.pathname}`);
   };
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (error instanceof ApiError) {
-        if (!res.headersSent) sendJson(res, error.status, { error: { code: error.code, message: error.message } });
-        return;
-      }
-      logger.error('request failed', { path: req.url, error: (error as Error).message });
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
-      else res.destroy();
-    });
+  const service = await startHttpService({
+    name: 'orchestrator',
+    version: options.version,
+    host: options.host,
+    port: options.port,
+    logger,
+    health: options.health,
+    handler: handle,
   });
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${options.host}:${port}`;
-  logger.info('listening', { url });
-  return {
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 5_000).unref();
-      }),
-  };
+  return { url: service.url, close: service.close };
 }

@@ -189,13 +189,7 @@ export async function issuePermit(
   );
   const permitId = Number(eventArg<bigint>(ctx.contracts, receipt, 'DataAccess', 'JobPermitIssued', 'permitId'));
   if (Object.keys(params).length > 0 && ctx.deps.orchestratorUrl) {
-    const response = await fetch(`${ctx.deps.orchestratorUrl}/v1/jobs/${permitId}/params`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(params),
-      signal: AbortSignal.timeout(10_000),
-    }).catch(() => null);
-    if (!response?.ok) ctx.deps.logger.error('job parameters not accepted by the orchestrator', { permitId });
+    void submitParams(ctx, ctx.deps.orchestratorUrl, permitId, params);
   }
   return { permitId, paramsHash: hash, txHash: receipt.hash, blockNumber: receipt.blockNumber };
 }
@@ -244,4 +238,36 @@ export function listPermits(ctx: CustodianContext, request: ChannelRequest<'perm
     resultCommitment: row.resultCommitment,
     resultURI: row.resultURI,
   }));
+}
+
+/**
+ * Hands a permit's parameters to the orchestrator. It only knows the permit once it has seen it on chain
+ * (after its confirmations), so a 404 is retried with backoff for up to ten minutes; a 422 (the hash does
+ * not match) or 400 is final. Failures are logged; the permit stays visible as waiting in the orchestrator.
+ */
+async function submitParams(
+  ctx: CustodianContext,
+  orchestratorUrl: string,
+  permitId: number,
+  params: Record<string, unknown>,
+): Promise<void> {
+  const deadline = Date.now() + 10 * 60_000;
+  for (let delay = 500; ; delay = Math.min(delay * 2, 15_000)) {
+    const response = await fetch(`${orchestratorUrl}/v1/jobs/${permitId}/params`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(params),
+      signal: AbortSignal.timeout(10_000),
+    }).catch(() => null);
+    if (response?.ok) return;
+    const retry = response === null || response.status === 404 || response.status >= 500;
+    if (!retry || Date.now() + delay > deadline) {
+      ctx.deps.logger.error('job parameters not accepted by the orchestrator', {
+        permitId,
+        status: response?.status ?? null,
+      });
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
 }

@@ -1,4 +1,14 @@
-import { NonceManager, type ContractTransactionResponse, type JsonRpcProvider, type TransactionReceipt } from 'ethers';
+import {
+  AbstractSigner,
+  type ContractTransactionResponse,
+  type JsonRpcProvider,
+  type Provider,
+  type TransactionReceipt,
+  type TransactionRequest,
+  type TransactionResponse,
+  type TypedDataDomain,
+  type TypedDataField,
+} from 'ethers';
 import {
   COS_CONTRACT_NAMES,
   connectCosContracts,
@@ -39,8 +49,8 @@ export interface ActiveProfile {
   unlocked: UnlockedProfile;
   address: string;
   contracts: CosContracts;
-  /** Hands out nonces locally: the provider's short response cache would otherwise repeat one. */
-  nonces: NonceManager;
+  /** The vault signer with transactions sent one at a time, each with the node's pending nonce. */
+  sender: SerialSender;
 }
 
 export class CustodianContext {
@@ -66,12 +76,12 @@ export class CustodianContext {
       this.#active = null;
       return;
     }
-    const nonces = new NonceManager(unlocked.signer.connect(this.deps.provider));
+    const sender = new SerialSender(unlocked.signer.connect(this.deps.provider), this.deps.provider);
     this.#active = {
       unlocked,
       address: unlocked.profile.address,
-      contracts: connectCosContracts(this.addresses, nonces),
-      nonces,
+      contracts: connectCosContracts(this.addresses, sender),
+      sender,
     };
   }
 
@@ -113,6 +123,58 @@ export class CustodianContext {
 }
 
 /**
+ * Sends one transaction at a time, each with the nonce the node reports as pending, asked over raw
+ * JSON-RPC: ethers' provider answers repeated identical requests from a short cache, which after a
+ * failed or fast transaction hands out a nonce already used. Signing stays inside the vault signer.
+ */
+export class SerialSender extends AbstractSigner {
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly inner: AbstractSigner,
+    private readonly rpc: JsonRpcProvider,
+  ) {
+    super(rpc);
+  }
+
+  getAddress(): Promise<string> {
+    return this.inner.getAddress();
+  }
+
+  connect(provider: Provider | null): SerialSender {
+    if (provider !== this.rpc) throw new Error('A SerialSender is bound to its provider');
+    return this;
+  }
+
+  signTransaction(tx: TransactionRequest): Promise<string> {
+    return this.inner.signTransaction(tx);
+  }
+
+  signMessage(message: string | Uint8Array): Promise<string> {
+    return this.inner.signMessage(message);
+  }
+
+  signTypedData(
+    domain: TypedDataDomain,
+    types: Record<string, TypedDataField[]>,
+    value: Record<string, unknown>,
+  ): Promise<string> {
+    return this.inner.signTypedData(domain, types, value);
+  }
+
+  override sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
+    const send = async () => {
+      const address = await this.inner.getAddress();
+      const pending = (await this.rpc.send('eth_getTransactionCount', [address, 'pending'])) as string;
+      return this.inner.sendTransaction({ ...tx, nonce: Number(BigInt(pending)) });
+    };
+    const result = this.#queue.then(send, send);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/**
  * Sends a transaction and waits for its receipt. A revert becomes a typed CONFLICT (or FORBIDDEN for
  * authorization failures) naming the contract's custom error; nothing else is reported as success.
  */
@@ -126,7 +188,6 @@ export async function sendTx(
     const tx = await send();
     receipt = await tx.wait();
   } catch (error) {
-    active.nonces.reset();
     throw txError(label, error);
   }
   if (!receipt || receipt.status !== 1) throw new AppError('CONFLICT', `${label} failed on chain`);

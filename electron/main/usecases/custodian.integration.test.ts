@@ -24,6 +24,7 @@ let steward: Machine;
 let labMachine: Machine;
 let imported: ChannelResponse<'datasets.import'>;
 let requested: ChannelResponse<'access.request'>;
+let donorSbtId: number;
 const ZERO = `0x${'00'.repeat(32)}`;
 let work: string;
 let chain: Stack['chain'];
@@ -76,6 +77,7 @@ describe('custodian use cases on a real devnet', () => {
     expect(labProfile.sbtId).toBeGreaterThan(onboarded.sbtId!);
     await ipc(donor, 'profiles.create', { label: 'Donor', role: 'donor' });
     const donorProfile = await ipc(donor, 'profiles.onboard', {});
+    donorSbtId = donorProfile.sbtId!;
     expect(donorProfile.fheKeyDigest).toBeNull();
 
     // The steward's cohort names the donor's real token for sample 0.
@@ -316,6 +318,39 @@ describe('custodian use cases on a real devnet', () => {
     const table = (view.result as { table: { rows: { chisq: number | null; p: number | null }[] } }).table;
     expect(table.rows).toHaveLength(64);
     expect(table.rows.some((row) => row.chisq !== null && row.p !== null && row.p >= 0 && row.p <= 1)).toBe(true);
+
+    // Three runs were prepaid; this test's jobs need one more.
+    await ipc(lab, 'access.fund', { grantId: requested.grantId, runs: 1 });
+
+    // A job with parameters (the mean and variance of one column): the lab's app hands them to the
+    // orchestrator, which checks them against the permit's paramsHash before it runs.
+    const meanPermit = await ipc(lab, 'permits.issue', {
+      grantId: requested.grantId,
+      algorithmId: ALGORITHMS.MEAN_VARIANCE.id,
+      epsilon: 100_000,
+      delta: '0',
+      params: { column: 'age' },
+    });
+    await waitForEvent(
+      steward,
+      'result.decrypted',
+      (p: { permitId: number }) => p.permitId === meanPermit.permitId,
+      90_000,
+    );
+    const meanView = await ipc(steward, 'results.get', { permitId: meanPermit.permitId });
+    expect(meanView.state).toBe('decrypted');
+    const sums = (meanView.result as { raw: { sums: { column: string; count: number; sum: number }[] } }).raw.sums;
+    const age = sums.find((entry) => entry.column === 'age')!;
+    const plain = await readPlainCohort(path.join(tiny, 'cohort.vcf'), path.join(work, 'phenotypes.csv'));
+    const ages = plain.covariates[plain.covariateColumns.indexOf('age')]!;
+    const kept = [...ages].filter(
+      (value, sample) => !Number.isNaN(value) && plain.consentIds[sample] !== String(donorSbtId),
+    );
+    expect(age.count).toBe(kept.length);
+    expect(age.sum).toBeCloseTo(
+      kept.reduce((total, value) => total + value, 0),
+      2,
+    );
 
     // A tampered result: posted by the orchestrator's account with bytes that are not an honest aggregate.
     const tamperedPermit = await ipc(lab, 'permits.issue', {
