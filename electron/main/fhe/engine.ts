@@ -10,6 +10,8 @@ import type { ParameterSetId } from '../../../shared/fhe/parameters';
 import { fingerprint } from '../keys';
 import type { DatasetProgress, EncryptDatasetInput } from './dataset';
 import type { FheCallKind, FheCalls, FheReply, FheRequest } from './protocol';
+import { checkTermsAllowKeySwitch } from '../../../shared/terms/terms';
+import { unwrapKeySwitch, type KeySwitchBundleInput } from './keyswitch';
 
 /** Keys from `FheEngine.generateKeys`. `secretKeys` is for the caller alone: seal it in the vault. */
 export interface FheKeyMaterial {
@@ -178,6 +180,21 @@ export class FheEngine {
   /** Per-sample linear predictors of a logistic-regression result (NaN where excluded or incomplete). */
   decryptLogregScores(request: { secretKeys: Uint8Array; layout: NumericLayout; result: Uint8Array }) {
     return this.#call('decryptLogregScores', request);
+  }
+
+  /**
+   * Issue 7, owner side: per-result key-switching shares and the result bundle for the lab. The terms
+   * are checked here first, so a refusal (KeySwitchError TERMS_FORBID / BAD_TERMS) never sends the key
+   * to the worker. Returns the bundle, the shareCommitment for DataAccess.recordKeySwitch and the margins.
+   */
+  async createKeySwitchBundle(request: { secretKeys: Uint8Array; input: KeySwitchBundleInput }) {
+    checkTermsAllowKeySwitch(request.input.terms, request.input.chain);
+    return unwrapKeySwitch(await this.#call('createKeySwitchBundle', request));
+  }
+
+  /** Issue 7, lab side: decrypts a result bundle with the lab's own secret keys, offline. */
+  async decryptKeySwitchBundle(request: { secretKeys: Uint8Array; bundle: Uint8Array }) {
+    return unwrapKeySwitch(await this.#call('decryptKeySwitchBundle', request));
   }
 
   /** Stops the worker; requests still running fail with WORKER_FAILED. */

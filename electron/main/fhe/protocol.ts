@@ -4,6 +4,8 @@ import type { KeyRequest } from '../../../shared/fhe/key-bundles';
 import type { GenotypeCounts, GenotypeLayout, NumericLayout, NumericSums } from '../../../shared/fhe/layout';
 import type { DatasetProgress, EncryptDatasetInput, EncryptDatasetResult } from './dataset';
 import type { GeneratedKeyBundles } from './keygen';
+import type { CreatedResultBundle, DecryptedBundle } from '../../../shared/fhe/keyswitch/bundle';
+import type { KeySwitchBundleInput, KeySwitchOutcome } from './keyswitch';
 
 /*
  * Messages between the engine (main thread) and its worker. Secret keys travel only in the
@@ -25,6 +27,16 @@ export interface FheCalls {
   decryptLogregScores: {
     request: { secretKeys: Uint8Array; layout: NumericLayout; result: Uint8Array };
     reply: DecryptedLogregScores;
+  };
+  /** Issue 7: the owner's key-switching shares and result bundle (secretKeys = the owner's bundle). */
+  createKeySwitchBundle: {
+    request: { secretKeys: Uint8Array; input: KeySwitchBundleInput };
+    reply: KeySwitchOutcome<CreatedResultBundle>;
+  };
+  /** Issue 7: the lab's offline decryption of a result bundle (secretKeys = the lab's bundle). */
+  decryptKeySwitchBundle: {
+    request: { secretKeys: Uint8Array; bundle: Uint8Array };
+    reply: KeySwitchOutcome<DecryptedBundle>;
   };
 }
 

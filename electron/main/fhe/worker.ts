@@ -4,6 +4,7 @@ import { loadSeal } from '../../../shared/fhe/seal';
 import { encryptDataset } from './dataset';
 import { decryptGenotypeCounts, decryptLogregScores, decryptNumericSums } from './decrypt';
 import { generateKeyBundles } from './keygen';
+import { runCreateKeySwitchBundle, runDecryptKeySwitchBundle } from './keyswitch';
 import type { FheCalls, FheCallKind, FheReply, FheRequest } from './protocol';
 
 /*
@@ -47,6 +48,10 @@ async function run(
       const value = decryptLogregScores(seal, request.secretKeys, request.layout, request.result);
       return { value, transfer: [value.linearPredictors.buffer as ArrayBuffer] };
     }
+    case 'createKeySwitchBundle':
+      return { value: runCreateKeySwitchBundle(seal, request.secretKeys, request.input), transfer: [] };
+    case 'decryptKeySwitchBundle':
+      return { value: runDecryptKeySwitchBundle(seal, request.secretKeys, request.bundle), transfer: [] };
   }
 }
 
