@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { custodianChannels, custodianEvents, custodianExtraChannels } from './custodian';
+import { custodianChannels, custodianEvents, custodianExtraChannels, keySwitchChannels } from './custodian';
 
 /**
  * The one IPC contract between the renderer and the core. Each channel names its request and
@@ -89,6 +89,7 @@ export const channels = {
   'services.health': { request: empty, response: z.array(serviceHealthSchema) },
   ...custodianChannels,
   ...custodianExtraChannels,
+  ...keySwitchChannels,
 } as const;
 
 export const events = {

@@ -124,15 +124,24 @@ export const grantTermsSchema = z
       .nonnegative()
       .max(2 ** 48 - 1),
     deltaCap: decimal,
-    termsHash: bytes32,
-    keySwitchAllowed: z.boolean(),
+    /** Either the output-terms document (shared/terms; the core hashes it and keeps it) or its hash. */
+    outputTerms: z.unknown().optional(),
+    termsHash: bytes32.optional(),
+    keySwitchAllowed: z.boolean().optional(),
     feePerUse: decimal,
     ownerBps: z.number().int().min(0).max(10_000),
     donorsBps: z.number().int().min(0).max(10_000),
   })
   .strict()
   .refine((terms) => terms.expiry > terms.notBefore, { message: 'expiry must be after notBefore' })
-  .refine((terms) => terms.ownerBps + terms.donorsBps <= 10_000, { message: 'ownerBps + donorsBps exceed 10,000' });
+  .refine((terms) => terms.ownerBps + terms.donorsBps <= 10_000, { message: 'ownerBps + donorsBps exceed 10,000' })
+  .refine(
+    (terms) =>
+      terms.outputTerms !== undefined || (terms.termsHash !== undefined && terms.keySwitchAllowed !== undefined),
+    {
+      message: 'give the output terms document, or termsHash and keySwitchAllowed',
+    },
+  );
 export type GrantTermsInput = z.infer<typeof grantTermsSchema>;
 
 export const grantViewSchema = z.object({
@@ -405,6 +414,37 @@ export const custodianExtraChannels = {
     request: settingsSchema,
     response: z.object({ saved: settingsSchema, restartRequired: z.boolean() }),
   },
+} as const;
+
+export const bundleViewSchema = z.object({
+  permitId: id,
+  algorithm: z.string().nullable(),
+  kind: z.enum(['genotype-counts', 'numeric-sums']),
+  excludedSamples: z.number().int().nonnegative(),
+  resultCommitment: bytes32,
+  shareCommitment: bytes32,
+  termsHash: bytes32,
+  /** null until checked against the chain (bundles.verify), then true or false. */
+  verified: z.boolean().nullable(),
+  verifyError: z.string().nullable(),
+  result: z.unknown(),
+});
+export type BundleView = z.infer<typeof bundleViewSchema>;
+
+export const keySwitchChannels = {
+  /**
+   * Owner: a per-result key-switching share of permit's result to the grantee's own FHE key, when the
+   * grant's output terms allow it; recorded on chain (KeySwitchIssued) and written as a bundle file.
+   */
+  'results.keySwitch': {
+    request: z.object({ permitId: id, path }).strict(),
+    response: txReceipt.extend({ path: z.string(), shareCommitment: bytes32 }),
+  },
+  /** Lab, offline: decrypts a result bundle with the lab's own FHE key and keeps the result sealed. */
+  'bundles.decrypt': { request: z.object({ path }).strict(), response: bundleViewSchema },
+  'bundles.list': { request: empty, response: z.array(bundleViewSchema) },
+  /** Lab, online: checks a decrypted bundle's claims against the chain (result, terms, KeySwitchIssued). */
+  'bundles.verify': { request: z.object({ permitId: id }).strict(), response: bundleViewSchema },
 } as const;
 
 export const custodianEvents = {

@@ -47,6 +47,10 @@ export const channelNames = [
   'objects.fetch',
   'settings.get',
   'settings.set',
+  'results.keySwitch',
+  'bundles.decrypt',
+  'bundles.list',
+  'bundles.verify',
 ] as const satisfies readonly ChannelName[];
 export const eventNames = [
   'chain.newBlock',

@@ -1,4 +1,7 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { keccak256, toUtf8Bytes } from 'ethers';
+import { canonicalTerms, parseOutputTerms, termsHash as termsHashOf, type OutputTerms } from '../../../shared/terms';
 import { ALGORITHMS, BPS } from '../../../shared/contracts';
 import { canonicalJson, canonicalDigest } from '../../../shared/fhe';
 import { AppError } from '../../../shared/ipc/errors';
@@ -52,6 +55,7 @@ export async function grantAccess(
 ): Promise<ChannelResponse<'access.grant'>> {
   const active = ctx.requireActive();
   const { terms } = request;
+  const output = await resolveOutputTerms(ctx, terms);
   const receipt = await sendTx(active, 'Grant', () =>
     active.contracts.DataAccess.grant(request.grantId, {
       opMask: terms.opMask,
@@ -63,8 +67,8 @@ export async function grantAccess(
       regionCode: regionCode(terms.region),
       epsilonCap: terms.epsilonCap,
       deltaCap: BigInt(terms.deltaCap),
-      termsHash: terms.termsHash,
-      keySwitchAllowed: terms.keySwitchAllowed,
+      termsHash: output.termsHash,
+      keySwitchAllowed: output.keySwitchAllowed,
       feePerUse: BigInt(terms.feePerUse),
       ownerBps: terms.ownerBps,
       donorsBps: terms.donorsBps,
@@ -72,6 +76,36 @@ export async function grantAccess(
     }),
   );
   return { txHash: receipt.hash, blockNumber: receipt.blockNumber };
+}
+
+/** Where a grant's output-terms documents are kept (by termsHash): the owner needs them to release results. */
+export function termsFile(ctx: CustodianContext, hash: string): string {
+  return path.join(ctx.deps.dataDir, 'terms', `${hash.toLowerCase()}.json`);
+}
+
+async function resolveOutputTerms(
+  ctx: CustodianContext,
+  terms: ChannelRequest<'access.grant'>['terms'],
+): Promise<{ termsHash: string; keySwitchAllowed: boolean }> {
+  if (terms.outputTerms === undefined)
+    return { termsHash: terms.termsHash!, keySwitchAllowed: terms.keySwitchAllowed! };
+  let document: OutputTerms;
+  try {
+    document = parseOutputTerms(terms.outputTerms);
+  } catch (error) {
+    throw new AppError('BAD_REQUEST', (error as Error).message);
+  }
+  const hash = termsHashOf(document);
+  if (terms.termsHash !== undefined && terms.termsHash.toLowerCase() !== hash) {
+    throw new AppError('BAD_REQUEST', 'termsHash is not the hash of the output terms document');
+  }
+  if (terms.keySwitchAllowed !== undefined && terms.keySwitchAllowed !== document.keySwitching.allowed) {
+    throw new AppError('BAD_REQUEST', 'keySwitchAllowed differs from the output terms document');
+  }
+  const file = termsFile(ctx, hash);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${canonicalTerms(document)}\n`);
+  return { termsHash: hash, keySwitchAllowed: document.keySwitching.allowed };
 }
 
 export async function denyAccess(ctx: CustodianContext, grantId: number): Promise<ChannelResponse<'access.deny'>> {

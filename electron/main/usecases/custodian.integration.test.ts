@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 describe('custodian use cases on a real devnet', () => {
-  it('onboards, registers, grants, computes, decrypts, settles and audits, without leaking a key', async () => {
+  it('onboards, registers, grants, computes, decrypts, settles and audits', async () => {
     steward = startMachine('steward');
     const lab = (labMachine = startMachine('lab'));
     const donor = startMachine('donor');
@@ -389,7 +389,7 @@ describe('custodian use cases on a real devnet', () => {
     expect(refused.error).toMatch(/result|envelope|frame|invalid/i);
   }, 180_000);
 
-  it('revokes, and no key reached IPC, logs, SQLite or the services', async () => {
+  it('lets the lab read under a ticket until revocation bites', async () => {
     const datasetId = imported.dataset.datasetId;
     // The lab reads under a ticket: the manifest, then an object it lists (each serve is a recorded use).
     const lab = labMachine;
@@ -439,7 +439,91 @@ describe('custodian use cases on a real devnet', () => {
       expect.arrayContaining(['cohort.vcf', 'phenotypes.csv']),
     );
     expect((await ipcError(steward, 'files.list', { dir: 'relative/dir' })).code).toBe('BAD_REQUEST');
+  }, 240_000);
 
+  it('releases a result to the lab by key switching when the terms allow it, and the lab decrypts it offline', async () => {
+    const lab = labMachine;
+    const datasetId = imported.dataset.datasetId;
+    const firstPermit = (await ipc(steward, 'permits.list', {})).find((p) => p.grantId === requested.grantId)!;
+    // The first grant's terms forbid key switching: refused, no material, no file.
+    const refusedPath = path.join(work, 'refused.bundle');
+    const refused = await ipcError(steward, 'results.keySwitch', { permitId: firstPermit.permitId, path: refusedPath });
+    expect(refused.code).toBe('FORBIDDEN');
+    expect(await readFile(refusedPath).catch(() => null)).toBeNull();
+
+    // A new request, granted with output terms that allow key switching of allele counts.
+    const second = await ipc(lab, 'access.request', {
+      datasetId,
+      opMask: OP.COMPUTE,
+      purposeCodes: '4',
+      purposeText: 'Allele frequencies for a replication cohort',
+    });
+    await until('second request cached', async () =>
+      (await ipc(steward, 'requests.list', {})).find((r) => r.grantId === second.grantId),
+    );
+    const now = Math.floor(Date.now() / 1000);
+    await ipc(steward, 'access.grant', {
+      grantId: second.grantId,
+      terms: {
+        opMask: OP.COMPUTE,
+        notBefore: now - 60,
+        expiry: now + 86_400,
+        maxRuns: 3,
+        rateWindow: 0,
+        rateMaxRuns: 0,
+        region: '',
+        epsilonCap: 1_000_000,
+        deltaCap: '0',
+        outputTerms: {
+          format: 'cos.terms.output.v1',
+          keySwitching: { allowed: true },
+          releasableAlgorithms: [ALGORITHMS.ALLELE_COUNTS.id],
+          differentialPrivacy: { mechanism: 'none' },
+          retention: { days: 365 },
+        },
+        feePerUse: '0',
+        ownerBps: 9000,
+        donorsBps: 1000,
+      },
+    });
+    const access = connectCosContracts(chain.contracts, chain.provider).DataAccess;
+    expect((await access.getGrant(second.grantId)).keySwitchAllowed).toBe(true);
+    const decrypted = waitForEvent(steward, 'result.decrypted', () => true, 90_000);
+    const permit = await ipc(lab, 'permits.issue', {
+      grantId: second.grantId,
+      algorithmId: ALGORITHMS.ALLELE_COUNTS.id,
+      epsilon: 0,
+      delta: '0',
+      params: {},
+    });
+    await decrypted;
+    const ownerView = await ipc(steward, 'results.get', { permitId: permit.permitId });
+    expect(ownerView.state).toBe('decrypted');
+
+    const bundlePath = path.join(work, 'result.bundle');
+    const issued = await ipc(steward, 'results.keySwitch', { permitId: permit.permitId, path: bundlePath });
+    expect(issued.shareCommitment).toMatch(/^0x[0-9a-f]{64}$/);
+
+    // The lab decrypts with its own key and no network call (the bundle is a file), then checks the chain.
+    const labView = await ipc(lab, 'bundles.decrypt', { path: bundlePath });
+    expect(labView).toMatchObject({
+      permitId: permit.permitId,
+      kind: 'genotype-counts',
+      verified: null,
+      excludedSamples: 1,
+    });
+    const ownerCounts = (ownerView.result as { counts: unknown }).counts;
+    expect((labView.result as { counts: unknown }).counts).toEqual(ownerCounts);
+    expect(await ipc(lab, 'bundles.verify', { permitId: permit.permitId })).toMatchObject({
+      verified: true,
+      verifyError: null,
+    });
+    expect((await ipc(lab, 'bundles.list', {})).map((b) => b.permitId)).toEqual([permit.permitId]);
+    // Another profile's key cannot open it.
+    expect((await ipcError(steward, 'bundles.decrypt', { path: bundlePath })).code).toBe('BAD_REQUEST');
+  }, 240_000);
+
+  it('leaked no key to IPC, logs, SQLite or the services', async () => {
     // Leak scan: no wallet key and no FHE secret key in IPC traffic, logs, SQLite files, or anything the
     // gateway or orchestrator received, stored or logged.
     const secrets: { name: string; bytes: Buffer }[] = [];

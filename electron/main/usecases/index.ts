@@ -1,6 +1,7 @@
-import { custodianChannels } from '../../../shared/ipc/custodian';
+import { custodianChannels, keySwitchChannels } from '../../../shared/ipc/custodian';
 import { channels } from '../../../shared/ipc/contract';
 import { TicketBook } from './tickets';
+import { decryptBundleFile, issueKeySwitch, listBundles, verifyBundle } from './keyswitch';
 import { AppError } from '../../../shared/ipc/errors';
 import type { Handlers } from '../ipc/router';
 import type { ChainEventRecord } from '../db';
@@ -42,13 +43,14 @@ import { ResultProcessor } from './results';
 
 const NETWORK_CHANNELS = [
   ...Object.keys(custodianChannels),
+  ...Object.keys(keySwitchChannels),
   'tickets.request',
   'tickets.list',
   'objects.fetch',
 ] as const;
 export type CustodianHandlers = Pick<
   Handlers,
-  keyof typeof custodianChannels | 'tickets.request' | 'tickets.list' | 'objects.fetch'
+  keyof typeof custodianChannels | keyof typeof keySwitchChannels | 'tickets.request' | 'tickets.list' | 'objects.fetch'
 >;
 
 export interface Custodian {
@@ -132,6 +134,10 @@ export function createCustodian(deps: CustodianDeps): Custodian {
     'tickets.request': (request) => tickets.request(request),
     'tickets.list': () => tickets.list(),
     'objects.fetch': (request) => tickets.fetch(request),
+    'results.keySwitch': (request) => issueKeySwitch(ctx, request),
+    'bundles.decrypt': ({ path }) => decryptBundleFile(ctx, path),
+    'bundles.list': () => listBundles(ctx),
+    'bundles.verify': ({ permitId }) => verifyBundle(ctx, permitId),
   };
   return {
     context: ctx,
