@@ -514,6 +514,7 @@ describe('custodian use cases on a real devnet', () => {
     });
     const ownerCounts = (ownerView.result as { counts: unknown }).counts;
     expect((labView.result as { counts: unknown }).counts).toEqual(ownerCounts);
+    expect((labView.result as { table: { rows: unknown[] } }).table.rows).toHaveLength(64);
     expect(await ipc(lab, 'bundles.verify', { permitId: permit.permitId })).toMatchObject({
       verified: true,
       verifyError: null,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { toBeHex, zeroPadValue } from 'ethers';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { resultKind } from '../../../shared/algorithms';
+import { interpretResult, resultKind } from '../../../shared/algorithms';
 import { OP } from '../../../shared/contracts';
 import { loadSeal, parseManifest } from '../../../shared/fhe';
 import { checkBundleAgainstChain, verifyGenotypeSum, type DecryptedBundle } from '../../../shared/fhe/keyswitch';
@@ -195,6 +195,9 @@ export async function decryptBundleFile(ctx: CustodianContext, file: string): Pr
     verifyError: null,
     result: {
       ...(countsJson(decrypted) as object),
+      kind: decrypted.kind,
+      // The statistics the owner would show (no variant table travels in a bundle: rows carry SNP indices).
+      table: decrypted.kind === 'genotype-counts' ? tableOf(decrypted) : null,
       algorithmId: decrypted.algorithmId,
       bundleSha256: createHash('sha256').update(bytes).digest('hex'),
     },
@@ -204,6 +207,19 @@ export async function decryptBundleFile(ctx: CustodianContext, file: string): Pr
     Buffer.from(JSON.stringify(view)),
   );
   return strip(view);
+}
+
+function tableOf(decrypted: DecryptedBundle & { kind: 'genotype-counts' }): unknown {
+  try {
+    const table = interpretResult(decrypted.algorithmId.toLowerCase(), decrypted, {});
+    return JSON.parse(
+      JSON.stringify(table, (_key, value: unknown) =>
+        typeof value === 'number' && !Number.isFinite(value) ? null : value,
+      ),
+    ) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 function strip(stored: StoredBundle): BundleView {
