@@ -1,5 +1,8 @@
-import { Badge, Group, Text, Tooltip } from '@mantine/core';
+import { Badge, Group, Progress, Text, Tooltip } from '@mantine/core';
+import { useState } from 'react';
+import { useEvent } from '../../../api/hooks';
 import { chainSelectors, useChainStore } from '../../../store/chain';
+import { syncLabel, type SyncProgress } from '../sync';
 
 function Dot({ color }: { color: string }) {
   return (
@@ -16,7 +19,30 @@ function Dot({ color }: { color: string }) {
   );
 }
 
-/** Live chain facts from the core: connection state, chain id, latest block, companion services. */
+/** How far the local cache has read the chain: "Synced" or "Syncing 1234/5678" with a bar. */
+function SyncState() {
+  const [progress, setProgress] = useState<SyncProgress | null>(null);
+  useEvent('chain.sync', (event) => setProgress(event));
+  const sync = syncLabel(progress);
+  return (
+    <Tooltip
+      label={
+        progress
+          ? `Local cache at block ${progress.cursorBlock} of ${progress.headBlock}`
+          : 'Waiting for the first sync report'
+      }
+    >
+      <Group gap={6} wrap="nowrap" data-testid="sync-state" data-synced={sync.synced}>
+        {!sync.synced && progress && <Progress value={sync.percent} w={60} size="sm" aria-label="Sync progress" />}
+        <Text size="xs" c={sync.synced ? 'teal' : 'dimmed'}>
+          {sync.label}
+        </Text>
+      </Group>
+    </Tooltip>
+  );
+}
+
+/** Live chain facts from the core: connection state, chain id, latest block, sync, companion services. */
 export function StatusBar() {
   const state = useChainStore();
   const status = state.status;
@@ -35,6 +61,7 @@ export function StatusBar() {
         <Text size="xs" c="dimmed">
           Block <span data-testid="block-number">{status?.blockNumber ?? '—'}</span>
         </Text>
+        <SyncState />
       </Group>
       <Group gap="md" wrap="nowrap">
         {state.services.map((service) => (
