@@ -85,6 +85,8 @@ test('steward journey: onboard, import, approve with clauses, GWAS result, audit
     await dialog.getByLabel('Max runs').fill('5');
     await dialog.getByLabel('Privacy budget ε').fill('4');
     await dialog.getByLabel('Fee per use (COS)').fill('0');
+    // Output terms: the lab may receive results re-encrypted to its own key (exact, so no noise).
+    await dialog.getByRole('switch', { name: /Key switching allowed/ }).check();
     await screenshot(page, 'steward-clause-editor-light');
     await dialog.getByRole('button', { name: 'Approve with these clauses' }).click();
     await expect(dialog).toBeHidden({ timeout: 30_000 });
@@ -146,6 +148,40 @@ test('steward journey: onboard, import, approve with clauses, GWAS result, audit
     await expect(result.getByText(exportedPath)).toBeVisible();
     const derivative = JSON.parse(await readFile(exportedPath, 'utf8')) as unknown;
     expect(JSON.stringify(derivative)).toContain('gwas-allelic-chisq');
+
+    // The grant's terms allow key switching: release the result to the lab's own key (issue 7).
+    await result.getByRole('button', { name: 'Release to the lab' }).click();
+    const releasePicker = page.getByRole('dialog');
+    await releasePicker.getByRole('textbox', { name: 'Folder' }).fill(saveDir);
+    await releasePicker.getByRole('textbox', { name: 'Folder' }).press('Enter');
+    await expect(releasePicker.getByRole('textbox', { name: 'Folder' })).toHaveValue(saveDir);
+    await releasePicker.getByRole('button', { name: 'Save here' }).click();
+    await expect(result.getByText('Key-switched result released')).toBeVisible({ timeout: 60_000 });
+
+    // The lab decrypts the bundle with its own key on the Result bundles page, then checks it on chain.
+    await core.call('profiles.unlock', { profileId: lab.id });
+    await page.reload();
+    await page.locator('label', { hasText: 'Lab' }).click();
+    await page.getByTestId('nav-lab-bundles').click();
+    await page.getByRole('button', { name: 'Decrypt a bundle file' }).click();
+    const openPicker = page.getByRole('dialog');
+    await openPicker.getByRole('textbox', { name: 'Folder' }).fill(saveDir);
+    await openPicker.getByRole('textbox', { name: 'Folder' }).press('Enter');
+    await openPicker.getByRole('button', { name: `File result-permit-${permit.permitId}.cosbundle` }).click();
+    const bundleRow = page.getByTestId(`bundle-${permit.permitId}`);
+    await expect(bundleRow).toContainText('not checked yet', { timeout: 60_000 });
+    await bundleRow.getByRole('button', { name: 'Verify on chain' }).click();
+    await expect(bundleRow).toContainText('verified on chain', { timeout: 30_000 });
+    await expect(page.getByTestId('manhattan-plot')).toBeVisible();
+    await screenshot(page, 'lab-bundles-decrypted-light');
+    const bundles = await core.call('bundles.list', {});
+    const labTable = (bundles[0]!.result as { table: { rows: { chisq: number | null }[] } }).table;
+    expect(labTable.rows.map((r) => r.chisq)).toEqual(
+      (view.result as { table: { rows: { chisq: number | null }[] } }).table.rows.map((r) => r.chisq),
+    );
+    await core.call('profiles.unlock', { profileId: steward.id });
+    await page.reload();
+    await page.locator('label', { hasText: 'Steward' }).click();
 
     // 7. Grants with live counters, budgets, royalties.
     await page.getByTestId('nav-grants').click();
