@@ -441,7 +441,7 @@ describe('custodian use cases on a real devnet', () => {
     expect((await ipcError(steward, 'files.list', { dir: 'relative/dir' })).code).toBe('BAD_REQUEST');
   }, 240_000);
 
-  it('releases a result to the lab by key switching when the terms allow it, and the lab decrypts it offline', async () => {
+  it('releases results as the output terms say: key switching to the lab, or an exact or noised derivative', async () => {
     const lab = labMachine;
     const datasetId = imported.dataset.datasetId;
     const firstPermit = (await ipc(steward, 'permits.list', {})).find((p) => p.grantId === requested.grantId)!;
@@ -522,6 +522,93 @@ describe('custodian use cases on a real devnet', () => {
     expect((await ipc(lab, 'bundles.list', {})).map((b) => b.permitId)).toEqual([permit.permitId]);
     // Another profile's key cannot open it.
     expect((await ipcError(steward, 'bundles.decrypt', { path: bundlePath })).code).toBe('BAD_REQUEST');
+    // Under the same terms (no noise) the exact derivative names its terms.
+    const exactPath = path.join(work, 'exact-derivative.json');
+    await ipc(steward, 'results.exportDerivative', { permitId: permit.permitId, path: exactPath });
+    const exact = JSON.parse(await readFile(exactPath, 'utf8')) as {
+      outputTerms: { keySwitching: unknown };
+      noise: unknown;
+    };
+    expect(exact.outputTerms.keySwitching).toEqual({ allowed: true });
+    expect(exact.noise).toBeNull();
+
+    // Terms that demand Laplace noise: no key switching; the derivative carries noised counts, and a permit
+    // that charged another ε than the terms state gets no derivative at all.
+    await ipc(steward, 'access.revoke', { grantId: second.grantId });
+    const third = await ipc(lab, 'access.request', {
+      datasetId,
+      opMask: OP.COMPUTE,
+      purposeCodes: '4',
+      purposeText: 'Noised allele counts for teaching',
+    });
+    await until('third request cached', async () =>
+      (await ipc(steward, 'requests.list', {})).find((r) => r.grantId === third.grantId),
+    );
+    await ipc(steward, 'access.grant', {
+      grantId: third.grantId,
+      terms: {
+        opMask: OP.COMPUTE,
+        notBefore: now - 60,
+        expiry: now + 86_400,
+        maxRuns: 3,
+        rateWindow: 0,
+        rateMaxRuns: 0,
+        region: '',
+        epsilonCap: 3_000_000,
+        deltaCap: '0',
+        outputTerms: {
+          format: 'cos.terms.output.v1',
+          keySwitching: { allowed: false },
+          releasableAlgorithms: [ALGORITHMS.ALLELE_COUNTS.id],
+          differentialPrivacy: { mechanism: 'laplace', epsilonMicros: 1_000_000, deltaAtto: '0' },
+          retention: { days: null },
+        },
+        feePerUse: '0',
+        ownerBps: 10_000,
+        donorsBps: 0,
+      },
+    });
+    const noisyDone = waitForEvent(steward, 'result.decrypted', () => true, 90_000);
+    const noisyPermit = await ipc(lab, 'permits.issue', {
+      grantId: third.grantId,
+      algorithmId: ALGORITHMS.ALLELE_COUNTS.id,
+      epsilon: 1_000_000,
+      delta: '0',
+      params: {},
+    });
+    await noisyDone;
+    expect(
+      (
+        await ipcError(steward, 'results.keySwitch', {
+          permitId: noisyPermit.permitId,
+          path: path.join(work, 'no.bundle'),
+        })
+      ).code,
+    ).toBe('FORBIDDEN');
+    const noisyPath = path.join(work, 'noisy-derivative.json');
+    await ipc(steward, 'results.exportDerivative', { permitId: noisyPermit.permitId, path: noisyPath });
+    const noisy = JSON.parse(await readFile(noisyPath, 'utf8')) as {
+      noise: { mechanism: string; scale: number };
+      result: { counts: { control: number[][]; case: number[][] } };
+    };
+    expect(noisy.noise).toMatchObject({ mechanism: 'laplace', scale: 64 });
+    const exactCounts = (ownerView.result as { counts: { control: number[][]; case: number[][] } }).counts;
+    expect(noisy.result.counts.control).not.toEqual(exactCounts.control);
+    expect(noisy.result.counts.control.flat().every((value) => Number.isInteger(value) && value >= 0)).toBe(true);
+    const cheapDone = waitForEvent(steward, 'result.decrypted', () => true, 90_000);
+    const cheapPermit = await ipc(lab, 'permits.issue', {
+      grantId: third.grantId,
+      algorithmId: ALGORITHMS.ALLELE_COUNTS.id,
+      epsilon: 10,
+      delta: '0',
+      params: {},
+    });
+    await cheapDone;
+    const cheap = await ipcError(steward, 'results.exportDerivative', {
+      permitId: cheapPermit.permitId,
+      path: path.join(work, 'cheap.json'),
+    });
+    expect(cheap.code).toBe('FORBIDDEN');
   }, 240_000);
 
   it('leaked no key to IPC, logs, SQLite or the services', async () => {

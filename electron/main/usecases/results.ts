@@ -9,11 +9,17 @@ import {
   type DecryptedResult,
 } from '../../../shared/algorithms';
 import { OP } from '../../../shared/contracts';
+import {
+  applyDerivativeNoise,
+  checkTermsAllowDerivative,
+  onChainRelease,
+  parseOutputTerms,
+} from '../../../shared/terms';
 import type { FheManifest, GenotypeCounts } from '../../../shared/fhe';
 import { OBJECTS_DIR } from '../fhe';
 import { AppError } from '../../../shared/ipc/errors';
 import type { ResultView } from '../../../shared/ipc/custodian';
-import { algorithmName, permitRow } from './access';
+import { algorithmName, permitRow, termsFile } from './access';
 import { toAppError, type CustodianContext } from './context';
 import { datasetFolder, datasetRow, localManifest } from './datasets';
 import { FHE_SECRET } from './profiles';
@@ -257,6 +263,57 @@ export class ResultProcessor {
     }
   }
 
+  /**
+   * What a derivative may contain under the grant's output terms (issue 7): the algorithm must be releasable
+   * and the permit's (ε, δ) charge must be what the terms state per release; with a DP mechanism the genotype
+   * counts get its noise (one sample moves one count per SNP: L1 sensitivity = SNPs, L2 = √SNPs) and the
+   * statistics are recomputed from the noised counts. Without the terms document on this machine (a grant
+   * made elsewhere, or by hash only) nothing can be enforced, and the file says so.
+   */
+  async #derivativeRelease(algorithmId: string, result: unknown, grant: unknown, chainPermit: unknown) {
+    const termsHash = (grant as { termsHash: string }).termsHash.toLowerCase();
+    const text = await readFile(termsFile(this.ctx, termsHash), 'utf8').catch(() => null);
+    if (text === null) return { outputTerms: null, noise: null, result };
+    let terms;
+    try {
+      terms = checkTermsAllowDerivative(
+        parseOutputTerms(JSON.parse(text) as unknown),
+        onChainRelease(grant, chainPermit),
+      );
+    } catch (error) {
+      throw new AppError('FORBIDDEN', (error as Error).message);
+    }
+    if (terms.differentialPrivacy.mechanism === 'none') return { outputTerms: terms, noise: null, result };
+    const counts = (result as { counts?: { snpCount: number; control: number[][]; case: number[][] } | null }).counts;
+    if (!counts) {
+      throw new AppError(
+        'CONFLICT',
+        'Noised derivatives are defined for genotype counts only (numeric sums need value bounds)',
+      );
+    }
+    const flat = [...counts.control.flat(), ...counts.case.flat()];
+    const sensitivity =
+      terms.differentialPrivacy.mechanism === 'laplace' ? counts.snpCount : Math.sqrt(counts.snpCount);
+    const noised = applyDerivativeNoise(terms, flat, sensitivity);
+    // Post-processing keeps the guarantee: counts are rounded and kept non-negative, statistics recomputed.
+    const cells = noised.values.map((value) => Math.max(0, Math.round(value)));
+    const triple = (offset: number) =>
+      [0, 1, 2].map((k) =>
+        Uint32Array.from(cells.slice(offset + k * counts.snpCount, offset + (k + 1) * counts.snpCount)),
+      );
+    const noisyCounts = {
+      snpCount: counts.snpCount,
+      control: triple(0) as [Uint32Array, Uint32Array, Uint32Array],
+      case: triple(3 * counts.snpCount) as [Uint32Array, Uint32Array, Uint32Array],
+    };
+    const table = interpretResult(algorithmId.toLowerCase(), { counts: noisyCounts, excludedSamples: [] }, {});
+    return {
+      outputTerms: terms,
+      noise: { mechanism: noised.mechanism, scale: noised.scale, sensitivity },
+      result: jsonSafe({ kind: 'genotype-counts', counts: countsJson(noisyCounts), table }),
+    };
+  }
+
   /** Writes the decrypted result (a permitted derivative) as JSON for sharing. */
   async exportDerivative(permitId: number, file: string): Promise<{ path: string; sha256: string }> {
     if (!path.isAbsolute(file)) throw new AppError('BAD_REQUEST', 'The export path must be absolute');
@@ -264,8 +321,16 @@ export class ResultProcessor {
     if (view.state !== 'decrypted')
       throw new AppError('CONFLICT', `Permit ${permitId} has no decrypted result to export`);
     const permit = permitRow(this.ctx, permitId)!;
-    const grant = await this.ctx.contracts.DataAccess.getGrant(permit.grantId);
-    const body = `${JSON.stringify({ format: 'cos.derivative.v1', permitId, termsHash: grant.termsHash, result: view.result }, null, 2)}\n`;
+    const [grant, chainPermit] = await Promise.all([
+      this.ctx.contracts.DataAccess.getGrant(permit.grantId),
+      this.ctx.contracts.DataAccess.getJobPermit(permitId),
+    ]);
+    const release = await this.#derivativeRelease(permit.algorithmId, view.result, grant, chainPermit);
+    const body = `${JSON.stringify(
+      { format: 'cos.derivative.v1', permitId, termsHash: grant.termsHash, ...release },
+      null,
+      2,
+    )}\n`;
     await writeFile(file, body, { flag: 'wx' }).catch((error: unknown) => {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') throw new AppError('CONFLICT', 'The file exists already; choose another name');
