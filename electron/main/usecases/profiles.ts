@@ -69,15 +69,23 @@ export async function createProfile(
     throw toAppError(error, 'The new profile could not be unlocked');
   });
   if (request.role !== 'donor') {
-    const keys = await engine.generateKeys();
     try {
-      await unlocked.writeSecret(FHE_SECRET, keys.secretKeys, { publicKey: keys.publicKeys });
-      await unlocked.writeSecret(FHE_PUBLIC_COPY, keys.publicKeys);
-    } finally {
-      keys.secretKeys.fill(0);
+      const keys = await engine.generateKeys();
+      try {
+        await unlocked.writeSecret(FHE_SECRET, keys.secretKeys, { publicKey: keys.publicKeys });
+        await unlocked.writeSecret(FHE_PUBLIC_COPY, keys.publicKeys);
+      } finally {
+        keys.secretKeys.fill(0);
+      }
+      await mkdir(path.dirname(publicKeysFile(ctx, summary.id)), { recursive: true });
+      await writeFile(publicKeysFile(ctx, summary.id), keys.publicKeys);
+    } catch (error) {
+      // No half-made profile: a profile without its FHE keys is removed again, then the cause reported.
+      ctx.deps.logger.error('profile keys failed', { error: error instanceof Error ? error.message : String(error) });
+      unlocked.lock();
+      await vault.deleteProfile(summary.id).catch(() => undefined);
+      throw toAppError(error, 'The FHE keys could not be made or sealed; nothing was kept');
     }
-    await mkdir(path.dirname(publicKeysFile(ctx, summary.id)), { recursive: true });
-    await writeFile(publicKeysFile(ctx, summary.id), keys.publicKeys);
   }
   ctx.setActive(unlocked);
   return view(ctx, unlocked.profile);
