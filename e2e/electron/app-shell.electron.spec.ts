@@ -1,21 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { electronBinary } from '../support/electron';
 import { _electron as electron, expect, test } from '@playwright/test';
 import { startLauncher, type RunningLauncher } from '../support/launcher';
-
-const require = createRequire(import.meta.url);
-
-function electronBinary(): string | null {
-  try {
-    const dir = path.dirname(require.resolve('electron/package.json'));
-    const binary = path.join(dir, 'dist', readFileSync(path.join(dir, 'path.txt'), 'utf8').trim());
-    return existsSync(binary) ? binary : null;
-  } catch {
-    return null;
-  }
-}
 
 const binary = electronBinary();
 if (!binary)

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { electronBinary } from '../support/electron';
 import { _electron as electron, expect, test, type ElectronApplication, type Page } from '@playwright/test';
 import { ALGORITHMS } from '../../shared/contracts/constants';
 import { methodName } from '../../shared/ipc/api';
@@ -21,18 +21,6 @@ import {
   type CoreClient,
 } from '../support/core-client';
 import { startLauncher, type RunningLauncher } from '../support/launcher';
-
-const require = createRequire(import.meta.url);
-
-function electronBinary(): string | null {
-  try {
-    const dir = path.dirname(require.resolve('electron/package.json'));
-    const binary = path.join(dir, 'dist', readFileSync(path.join(dir, 'path.txt'), 'utf8').trim());
-    return existsSync(binary) ? binary : null;
-  } catch {
-    return null;
-  }
-}
 
 const binary = electronBinary();
 if (!binary)
