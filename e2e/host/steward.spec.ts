@@ -200,8 +200,9 @@ test('steward journey: onboard, import, approve with clauses, GWAS result, audit
     await page.getByTestId('nav-audit').click();
     const audit = await core.call('audit.list', { offset: 0, limit: 1000 });
     await expect(page.getByTestId('audit-total')).toHaveText(`${audit.total.toLocaleString('en')} events`);
-    await page.getByRole('combobox', { name: 'Events' }).click();
-    await page.getByRole('option', { name: 'JobPermitIssued' }).click();
+    // Type to narrow the list first: new chain events re-render the options while the page is live.
+    await page.getByRole('combobox', { name: 'Events' }).fill('JobPermitIssued');
+    await page.getByRole('option', { name: 'JobPermitIssued', exact: true }).click();
     await page.keyboard.press('Escape');
     await expect(page.getByTestId('audit-total')).toHaveText('1 event');
     const auditTable = page.getByRole('table', { name: 'Audit events' });
