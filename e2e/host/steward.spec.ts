@@ -204,6 +204,8 @@ test('steward journey: onboard, import, approve with clauses, GWAS result, audit
     await page.getByRole('combobox', { name: 'Events' }).fill('JobPermitIssued');
     await page.getByRole('option', { name: 'JobPermitIssued', exact: true }).click();
     await page.keyboard.press('Escape');
+    // Other journeys may share this devnet (one app per Playwright worker): narrow to this grant too.
+    await page.getByRole('textbox', { name: 'Grant' }).fill(String(requested.grantId));
     await expect(page.getByTestId('audit-total')).toHaveText('1 event');
     const auditTable = page.getByRole('table', { name: 'Audit events' });
     await auditTable
