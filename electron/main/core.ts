@@ -57,6 +57,8 @@ export function createCore(config: CoreConfig, logger: CoreLogger, options: Core
   let watcher: ChainWatcher | null = null;
   let engine: FheEngine | null = null;
   let provider: JsonRpcProvider | null = null;
+  /** Coalesces cache.changed events: one per 100 ms of applied chain events. */
+  let flush: NodeJS.Timeout | null = null;
   const deployment = config.deployment;
   if (deployment) {
     database = openDatabase(path.join(config.dataDir, 'cache', `chain-${deployment.chainId}.sqlite`)).db;
@@ -82,7 +84,6 @@ export function createCore(config: CoreConfig, logger: CoreLogger, options: Core
       logger,
     });
     const names = new Set<string>();
-    let flush: NodeJS.Timeout | null = null;
     const onEvent = custodian.onChainEvent;
     watcher = new ChainWatcher({
       db: database,
@@ -159,6 +160,7 @@ export function createCore(config: CoreConfig, logger: CoreLogger, options: Core
     stop: async () => {
       monitor.stop();
       await watcher?.stop();
+      if (flush) clearTimeout(flush);
       custodian?.close();
       await engine?.close();
       provider?.destroy();

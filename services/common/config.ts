@@ -65,3 +65,22 @@ export function resolveServicePrivateKey(
   if (!key) return null;
   return key.startsWith('0x') ? key : `0x${key}`;
 }
+
+/**
+ * The keys every COS service has: where it listens, which network and deployment it serves, its data
+ * folder, its signing key and its log level. Services spread this into their own schema.
+ */
+export const serviceConfigShape = {
+  host: z.string().default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(0),
+  /** JSON-RPC endpoint; defaults to the deployment file's rpcUrl. */
+  rpcUrl: z.string().url().optional(),
+  /** Deployment JSON (shared/deployment.ts): chain id, contract addresses, deployment block. */
+  deploymentFile: z.string().min(1).optional(),
+  /** The service's own files live here. */
+  dataDir: z.string().min(1).optional(),
+  /** The service account's key (hex); devnet only: prefer privateKeyFile. */
+  privateKey: hexPrivateKeySchema.optional(),
+  privateKeyFile: z.string().min(1).optional(),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+};

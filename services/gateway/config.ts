@@ -1,20 +1,10 @@
 import { z } from 'zod';
-import { hexPrivateKeySchema, loadServiceConfig, resolveServicePrivateKey } from '../common/config';
+import { loadServiceConfig, resolveServicePrivateKey, serviceConfigShape } from '../common/config';
 import { TICKET_TTL_SECONDS } from '../../shared/gateway/protocol';
 
 /** Configuration keys; environment COS_GATEWAY_<UPPER_SNAKE> overrides the file. */
 export const gatewayConfigSchema = z.object({
-  host: z.string().default('127.0.0.1'),
-  port: z.coerce.number().int().min(0).max(65535).default(0),
-  /** JSON-RPC endpoint; defaults to the deployment file's rpcUrl. */
-  rpcUrl: z.string().url().optional(),
-  /** Deployment JSON (shared/deployment.ts): chain id and contract addresses. */
-  deploymentFile: z.string().min(1).optional(),
-  /** Object store (objects/, tmp/) and the outbox database live here. */
-  dataDir: z.string().min(1).optional(),
-  /** The gateway account's key (hex); devnet only: prefer privateKeyFile. */
-  privateKey: hexPrivateKeySchema.optional(),
-  privateKeyFile: z.string().min(1).optional(),
+  ...serviceConfigShape,
   maxObjectBytes: z.coerce
     .number()
     .int()
@@ -27,7 +17,6 @@ export const gatewayConfigSchema = z.object({
   /** How long a positive chain answer (grant still valid, permit open...) may be reused. */
   chainCacheMs: z.coerce.number().int().min(0).max(5_000).default(1_000),
   ticketTtlSeconds: z.coerce.number().int().min(1).max(TICKET_TTL_SECONDS).default(TICKET_TTL_SECONDS),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   publicUrl: z.string().url().optional(),
 });
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -1,19 +1,9 @@
 import { z } from 'zod';
-import { hexPrivateKeySchema, loadServiceConfig, resolveServicePrivateKey } from '../common/config';
+import { loadServiceConfig, resolveServicePrivateKey, serviceConfigShape } from '../common/config';
 
 /** Configuration keys: defaults < JSON file (`--config` or COS_ORCHESTRATOR_CONFIG) < COS_ORCHESTRATOR_<UPPER_SNAKE>. */
 export const orchestratorConfigSchema = z.object({
-  host: z.string().default('127.0.0.1'),
-  port: z.coerce.number().int().min(0).max(65535).default(0),
-  /** JSON-RPC endpoint; defaults to the deployment file's rpcUrl. */
-  rpcUrl: z.string().url().optional(),
-  /** Deployment JSON (shared/deployment.ts): chain id, contract addresses, deployment block. */
-  deploymentFile: z.string().min(1).optional(),
-  /** The job database (orchestrator.sqlite) lives here. */
-  dataDir: z.string().min(1).optional(),
-  /** The orchestrator account's key (hex); devnet only: prefer privateKeyFile. */
-  privateKey: hexPrivateKeySchema.optional(),
-  privateKeyFile: z.string().min(1).optional(),
+  ...serviceConfigShape,
   /** The gateway this orchestrator fetches from and stores results at. */
   gatewayUrl: z.string().url().optional(),
   /** The gateway's URL as others reach it (the posted resultURI); default gatewayUrl. */
@@ -31,7 +21,6 @@ export const orchestratorConfigSchema = z.object({
   maxAttempts: z.coerce.number().int().min(1).max(100).default(5),
   /** First retry delay; doubles each attempt, at most 5 minutes. */
   retryBaseMs: z.coerce.number().int().min(10).max(600_000).default(2_000),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 export type OrchestratorConfig = z.output<typeof orchestratorConfigSchema>;
 

@@ -136,28 +136,41 @@ export async function fundGrant(
   return { txHash: receipt.hash, blockNumber: receipt.blockNumber, amount: amount.toString() };
 }
 
+/**
+ * The WHERE clause shared by the request and grant lists (`alias` is the table's alias, joined with the
+ * datasets as `d`): one dataset, and/or "mine" = on the active profile's datasets or held by its token.
+ */
+async function scopeFilter(
+  ctx: CustodianContext,
+  request: { datasetId?: number | undefined; mine?: boolean | undefined },
+  alias: 'r' | 'g',
+): Promise<{ where: string; args: (string | number)[] }> {
+  const clauses: string[] = [];
+  const args: (string | number)[] = [];
+  if (request.datasetId !== undefined) {
+    clauses.push(`${alias}.datasetId = ?`);
+    args.push(request.datasetId);
+  }
+  const active = ctx.active;
+  if (request.mine && active) {
+    const { sbtId } = await ctx.identityOf(active.address);
+    clauses.push(`(lower(d.owner) = lower(?) OR ${alias}.granteeSbtId = ?)`);
+    args.push(active.address, sbtId);
+  }
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', args };
+}
+
 /** Requests on the active profile's datasets (mine: undefined/true for stewards) or made by it (labs). */
 export async function listRequests(
   ctx: CustodianContext,
   request: ChannelRequest<'requests.list'>,
 ): Promise<RequestView[]> {
-  const active = ctx.active;
-  const where: string[] = [];
-  const args: (string | number)[] = [];
-  if (request.datasetId !== undefined) {
-    where.push('r.datasetId = ?');
-    args.push(request.datasetId);
-  }
-  if (request.mine && active) {
-    const { sbtId } = await ctx.identityOf(active.address);
-    where.push('(lower(d.owner) = lower(?) OR r.granteeSbtId = ?)');
-    args.push(active.address, sbtId);
-  }
+  const { where, args } = await scopeFilter(ctx, request, 'r');
   const rows = ctx.deps.db
     .prepare(
       `SELECT r.grantId, r.datasetId, r.granteeSbtId, r.requester, r.opMask, r.purposeHash, r.purposeCodes, r.status, r.requestedBlock
        FROM requests r LEFT JOIN datasets d ON d.datasetId = r.datasetId
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.grantId DESC LIMIT 5000`,
+       ${where} ORDER BY r.grantId DESC LIMIT 5000`,
     )
     .all(...args) as RequestView[];
   return rows;
@@ -169,25 +182,14 @@ interface GrantRow extends Omit<GrantView, 'keySwitchAllowed' | 'region'> {
 }
 
 export async function listGrants(ctx: CustodianContext, request: ChannelRequest<'grants.list'>): Promise<GrantView[]> {
-  const active = ctx.active;
-  const where: string[] = [];
-  const args: (string | number)[] = [];
-  if (request.datasetId !== undefined) {
-    where.push('g.datasetId = ?');
-    args.push(request.datasetId);
-  }
-  if (request.mine && active) {
-    const { sbtId } = await ctx.identityOf(active.address);
-    where.push('(lower(d.owner) = lower(?) OR g.granteeSbtId = ?)');
-    args.push(active.address, sbtId);
-  }
+  const { where, args } = await scopeFilter(ctx, request, 'g');
   const rows = ctx.deps.db
     .prepare(
       `SELECT g.grantId, g.datasetId, g.granteeSbtId, g.status, g.opMask, g.notBefore, g.expiry, g.maxRuns, g.runsUsed,
          g.useCount, g.jobPermitCount, g.regionCode, g.epsilonCap, g.epsilonSpent, g.deltaCap, g.deltaSpent, g.termsHash,
          g.keySwitchAllowed, g.feePerUse, g.ownerBps, g.donorsBps, g.platformBps
        FROM grants g LEFT JOIN datasets d ON d.datasetId = g.datasetId
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY g.grantId DESC LIMIT 5000`,
+       ${where} ORDER BY g.grantId DESC LIMIT 5000`,
     )
     .all(...args) as GrantRow[];
   return rows.map(({ regionCode: code, keySwitchAllowed, ...row }) => ({

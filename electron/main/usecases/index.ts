@@ -65,26 +65,25 @@ export interface Custodian {
 export { CustodianContext, type CustodianDeps } from './context';
 
 type BaseChannel = 'app.info' | 'chain.status' | 'chain.block' | 'services.health';
+const BASE_CHANNELS: readonly string[] = ['app.info', 'chain.status', 'chain.block', 'services.health'];
+
+/** Handlers for `names` that all answer UNAVAILABLE with `reason`. */
+function unavailable(names: readonly string[], reason: string): Record<string, () => never> {
+  const fail = (): never => {
+    throw new AppError('UNAVAILABLE', reason);
+  };
+  return Object.fromEntries(names.map((channel) => [channel, fail]));
+}
 
 /** For tests of the router and transports: every channel but the four network ones answers UNAVAILABLE. */
 export function unavailableHandlersForTests(reason: string): Omit<Handlers, BaseChannel> {
-  const fail = () => {
-    throw new AppError('UNAVAILABLE', reason);
-  };
-  const base = new Set(['app.info', 'chain.status', 'chain.block', 'services.health']);
-  return Object.fromEntries(
-    Object.keys(channels)
-      .filter((channel) => !base.has(channel))
-      .map((channel) => [channel, fail]),
-  ) as unknown as Omit<Handlers, BaseChannel>;
+  const names = Object.keys(channels).filter((channel) => !BASE_CHANNELS.includes(channel));
+  return unavailable(names, reason) as unknown as Omit<Handlers, BaseChannel>;
 }
 
-/** Every custodian channel answering UNAVAILABLE with `reason` (no deployment configured, or tests of other channels). */
+/** Every custodian channel answering UNAVAILABLE with `reason` (no deployment configured). */
 export function unavailableHandlers(reason: string): CustodianHandlers {
-  const fail = () => {
-    throw new AppError('UNAVAILABLE', reason);
-  };
-  return Object.fromEntries(NETWORK_CHANNELS.map((channel) => [channel, fail])) as unknown as CustodianHandlers;
+  return unavailable(NETWORK_CHANNELS, reason) as unknown as CustodianHandlers;
 }
 
 /** The use cases behind the custodian's IPC channels, over one network, vault, FHE engine and cache. */

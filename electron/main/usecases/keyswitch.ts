@@ -3,18 +3,19 @@ import { toBeHex, zeroPadValue } from 'ethers';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { interpretResult, resultKind } from '../../../shared/algorithms';
-import { OP } from '../../../shared/contracts';
-import { loadSeal, parseManifest } from '../../../shared/fhe';
+
+import { loadSeal } from '../../../shared/fhe';
 import { checkBundleAgainstChain, verifyGenotypeSum, type DecryptedBundle } from '../../../shared/fhe/keyswitch';
 import type { BundleView } from '../../../shared/ipc/custodian';
 import type { ChannelRequest, ChannelResponse } from '../../../shared/ipc/contract';
 import { AppError } from '../../../shared/ipc/errors';
 import { onChainRelease, parseOutputTerms } from '../../../shared/terms';
-import { MANIFEST_FILE, OBJECTS_DIR } from '../fhe';
+import { OBJECTS_DIR } from '../fhe';
 import { algorithmName, permitRow, termsFile } from './access';
 import { sendTx, toAppError, type CustodianContext } from './context';
-import { datasetFolder, datasetRow } from './datasets';
+import { datasetFolder, datasetRow, localManifest } from './datasets';
 import { FHE_SECRET } from './profiles';
+import { countsJson, fetchPostedResult, jsonSafe } from './results';
 
 /** Key switching (issue 7) as use cases: the owner's issuance, the lab's offline decryption and later check. */
 
@@ -37,16 +38,8 @@ interface StoredBundle extends BundleView {
   format: 'cos.bundle.decrypted.v1';
 }
 
-function countsJson(decrypted: DecryptedBundle): unknown {
-  if (decrypted.kind === 'numeric-sums') return { sums: decrypted.sums };
-  const triple = (t: readonly Uint32Array[]) => t.map((a) => Array.from(a));
-  return {
-    counts: {
-      snpCount: decrypted.counts.snpCount,
-      control: triple(decrypted.counts.control),
-      case: triple(decrypted.counts.case),
-    },
-  };
+function decryptedJson(decrypted: DecryptedBundle): unknown {
+  return decrypted.kind === 'numeric-sums' ? { sums: decrypted.sums } : { counts: countsJson(decrypted.counts) };
 }
 
 /**
@@ -90,16 +83,12 @@ export async function issueKeySwitch(
   const gateway = ctx.gateway();
   try {
     const labPublicKeys = await gateway.fetchIdentityKeys(labSbtId, labDigest);
-    const sbtId = await ctx.requireSbt(active);
-    const ticket = await gateway.requestTicket(active.unlocked.signer, {
-      sbtId,
-      datasetId: permit.datasetId,
-      op: OP.READ,
-      permitId: request.permitId,
+    const resultBytes = await fetchPostedResult(ctx, active, {
+      ...permit,
+      resultCommitment: permit.resultCommitment,
     });
-    const resultBytes = await gateway.fetchResult(ticket, permit.resultCommitment);
     const folder = datasetFolder(ctx, dataset.manifestCommitment);
-    const manifest = parseManifest(JSON.parse(await readFile(path.join(folder, MANIFEST_FILE), 'utf8')) as unknown);
+    const manifest = await localManifest(ctx, dataset.manifestCommitment);
     let result;
     const kind = resultKindOf(permit.algorithmId);
     if (kind === 'genotype-counts') {
@@ -194,7 +183,7 @@ export async function decryptBundleFile(ctx: CustodianContext, file: string): Pr
     verified: null,
     verifyError: null,
     result: {
-      ...(countsJson(decrypted) as object),
+      ...(decryptedJson(decrypted) as object),
       kind: decrypted.kind,
       // The statistics the owner would show (no variant table travels in a bundle: rows carry SNP indices).
       table: decrypted.kind === 'genotype-counts' ? tableOf(decrypted) : null,
@@ -211,12 +200,7 @@ export async function decryptBundleFile(ctx: CustodianContext, file: string): Pr
 
 function tableOf(decrypted: DecryptedBundle & { kind: 'genotype-counts' }): unknown {
   try {
-    const table = interpretResult(decrypted.algorithmId.toLowerCase(), decrypted, {});
-    return JSON.parse(
-      JSON.stringify(table, (_key, value: unknown) =>
-        typeof value === 'number' && !Number.isFinite(value) ? null : value,
-      ),
-    ) as unknown;
+    return jsonSafe(interpretResult(decrypted.algorithmId.toLowerCase(), decrypted, {}));
   } catch {
     return null;
   }

@@ -20,14 +20,14 @@ import { OBJECTS_DIR } from '../fhe';
 import { AppError } from '../../../shared/ipc/errors';
 import type { ResultView } from '../../../shared/ipc/custodian';
 import { algorithmName, permitRow, termsFile } from './access';
-import { toAppError, type CustodianContext } from './context';
+import { toAppError, type ActiveProfile, type CustodianContext } from './context';
 import { datasetFolder, datasetRow, localManifest } from './datasets';
 import { FHE_SECRET } from './profiles';
 
 const NO_PARAMS_HASH = jobParamsHash({});
 
 /** JSON for anything decrypted: typed arrays as arrays, NaN as null. */
-function jsonSafe(value: unknown): unknown {
+export function jsonSafe(value: unknown): unknown {
   return JSON.parse(
     JSON.stringify(value, (_key, item: unknown) => {
       if (ArrayBuffer.isView(item) && !(item instanceof DataView))
@@ -53,9 +53,34 @@ interface StoredResult {
   decryptedAt: string;
 }
 
-function countsJson(counts: GenotypeCounts) {
+export function countsJson(counts: GenotypeCounts) {
   const triple = (t: [Uint32Array, Uint32Array, Uint32Array]) => t.map((a) => Array.from(a));
   return { snpCount: counts.snpCount, control: triple(counts.control), case: triple(counts.case) };
+}
+
+/**
+ * The posted result of a permit on the active profile's dataset: a result ticket, the bytes, and their
+ * SHA-256 checked against the commitment on chain (the client checks it too; this is the owner's own check).
+ */
+export async function fetchPostedResult(
+  ctx: CustodianContext,
+  active: ActiveProfile,
+  permit: { permitId: number; datasetId: number; resultCommitment: string },
+): Promise<Uint8Array> {
+  const sbtId = await ctx.requireSbt(active);
+  const gateway = ctx.gateway();
+  const ticket = await gateway.requestTicket(active.unlocked.signer, {
+    sbtId: BigInt(sbtId),
+    datasetId: BigInt(permit.datasetId),
+    op: OP.READ,
+    permitId: BigInt(permit.permitId),
+  });
+  const bytes = await gateway.fetchResult(ticket, permit.resultCommitment);
+  const digest = `0x${createHash('sha256').update(bytes).digest('hex')}`;
+  if (digest !== permit.resultCommitment.toLowerCase()) {
+    throw new AppError('CONFLICT', 'The result does not match the commitment posted on chain');
+  }
+  return bytes;
 }
 
 /**
@@ -135,19 +160,7 @@ export class ResultProcessor {
     if (!active || !dataset || dataset.owner.toLowerCase() !== active.address.toLowerCase()) return this.get(permitId);
     try {
       const started = performance.now();
-      const sbtId = await ctx.requireSbt(active);
-      const gateway = ctx.gateway();
-      const ticket = await gateway.requestTicket(active.unlocked.signer, {
-        sbtId: BigInt(sbtId),
-        datasetId: BigInt(permit.datasetId),
-        op: OP.READ,
-        permitId: BigInt(permitId),
-      });
-      const bytes = await gateway.fetchResult(ticket, permit.resultCommitment);
-      const digest = `0x${createHash('sha256').update(bytes).digest('hex')}`;
-      if (digest !== permit.resultCommitment.toLowerCase()) {
-        throw new AppError('CONFLICT', 'The result does not match the commitment posted on chain');
-      }
+      const bytes = await fetchPostedResult(ctx, active, { ...permit, resultCommitment: permit.resultCommitment });
       const manifest = await localManifest(ctx, dataset.manifestCommitment);
       const secretKeys = await active.unlocked.readSecret(FHE_SECRET);
       let decrypted: { excludedSamples: number[]; result: unknown };
